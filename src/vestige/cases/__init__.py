@@ -1,0 +1,1 @@
+"""Cases: investigation workspaces, their members and roles."""

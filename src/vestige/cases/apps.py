@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    name = "vestige.cases"
+    label = "cases"
+    verbose_name = "Cases"
+    default_auto_field = "django.db.models.BigAutoField"

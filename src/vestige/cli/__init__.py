@@ -1,0 +1,36 @@
+"""The ``vestige`` command line: thin verbs over the same services the web and API use."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from ..core.errors import UserError, VestigeError
+from .base import VestigeGroup
+
+main = VestigeGroup(
+    name="vestige",
+    help=(
+        "Vestige: preserve evidence of atrocities and turn it into accountability.\n\n"
+        "Every command honours VESTIGE_DATA_DIR (default ./vestige-data) and DATABASE_URL."
+    ),
+)
+
+from . import admin, evidence  # noqa: E402  (registers the commands)
+
+admin.register(main)
+evidence.register(main)
+
+
+def run(argv: list[str] | None = None) -> Any:
+    """Entry point that turns user errors into one line and exit code 2."""
+    try:
+        return main.main(args=argv, standalone_mode=True)
+    except UserError as exc:  # raised outside click's invoke (rare)
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except VestigeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)

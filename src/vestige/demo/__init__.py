@@ -1,0 +1,1 @@
+"""The demonstration case: files Vestige writes itself, loaded by `vestige demo`."""

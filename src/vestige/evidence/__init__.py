@@ -1,0 +1,1 @@
+"""Evidence: items, derivatives, the custody log, import, verification and export bundles."""

@@ -1,0 +1,5 @@
+"""API endpoints for cases, items and import."""
+
+from ninja import Router
+
+router = Router(tags=["evidence"])

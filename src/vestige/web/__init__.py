@@ -1,0 +1,1 @@
+"""The server-rendered web UI: pages for cases, items and custody."""
