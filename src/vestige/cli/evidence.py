@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from ..core.errors import UserError
 from .base import cli_actor, emit_json, setup_django
 
 
@@ -78,13 +80,16 @@ def import_command(
     from ..evidence.importing import FileOutcome, Importer
 
     case = _case(slug)
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UserError(f"no such file or folder: {path}")
     account = None
     if user:
         account = get_user_model().objects.filter(username=user).first()
         if account is None:
             raise click.UsageError(f"no user {user!r}")
     console = Console(stderr=True)
-    show_progress = not as_json or console.is_terminal
+    show_progress = console.is_terminal
     progress = Progress(
         TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), RateColumn(),
         TimeElapsedColumn(), console=console, disable=not show_progress, transient=False,

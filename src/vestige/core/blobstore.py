@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -187,6 +188,9 @@ class LocalBlobStore:
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
                 removed += 1
+        for workdir in self.tmp.glob("work-*"):
+            shutil.rmtree(workdir, ignore_errors=True)
+            removed += 1
         return removed
 
 
