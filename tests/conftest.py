@@ -105,7 +105,11 @@ def vestige(
     """Run the ``vestige`` command as a user would."""
     result = subprocess.run(
         [sys.executable, "-m", "vestige", *args],
-        env=env, capture_output=True, text=True, timeout=300, **kwargs,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kwargs,
     )
     if check and result.returncode != 0:
         raise AssertionError(

@@ -5,4 +5,4 @@ import tempfile
 
 os.environ.setdefault("VESTIGE_DATA_DIR", tempfile.mkdtemp(prefix="vestige-test-"))
 
-from vestige.settings import *  # noqa: E402,F403
+from vestige.settings import *  # noqa: F403

@@ -43,20 +43,36 @@ def _extract(bundle: Path, target: Path) -> Path:
 def test_bundle_checks_with_sha256sum_and_openssl(bundle: Path, tmp_path: Path) -> None:
     folder = _extract(bundle, tmp_path / "unpacked")
     # Exactly the commands the README shows.
-    sums = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=folder, capture_output=True,
-                          text=True)
+    sums = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=folder, capture_output=True, text=True
+    )
     assert sums.returncode == 0, sums.stdout + sums.stderr
     assert sums.stdout.count(": OK") == 6  # 3 originals, custody log, key, manifest
     signature = subprocess.run(
-        ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "public-key.pem", "-rawin",
-         "-in", "manifest.json", "-sigfile", "manifest.json.sig"],
-        cwd=folder, capture_output=True, text=True,
+        [
+            "openssl",
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            "public-key.pem",
+            "-rawin",
+            "-in",
+            "manifest.json",
+            "-sigfile",
+            "manifest.json.sig",
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
     )
     assert signature.returncode == 0, signature.stdout + signature.stderr
     assert "Signature Verified Successfully" in signature.stdout
     manifest = json.loads((folder / "manifest.json").read_text())
     assert {i["path"].rsplit("/", 1)[1] for i in manifest["items"]} == {
-        "photo.jpg", "Степанакерт statement.txt", "notes with spaces.txt"
+        "photo.jpg",
+        "Степанакерт statement.txt",
+        "notes with spaces.txt",
     }
     log = [json.loads(line) for line in (folder / "custody.jsonl").read_text().splitlines()]
     assert [e["seq"] for e in log] == list(range(1, len(log) + 1))
@@ -66,14 +82,33 @@ def test_bundle_checks_with_sha256sum_and_openssl(bundle: Path, tmp_path: Path) 
     # A changed byte in an original fails sha256sum; a changed manifest fails openssl.
     original = folder / manifest["items"][0]["path"]
     original.write_bytes(original.read_bytes() + b"x")
-    assert subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=folder,
-                          capture_output=True).returncode != 0
+    assert (
+        subprocess.run(
+            ["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=folder, capture_output=True
+        ).returncode
+        != 0
+    )
     (folder / "manifest.json").write_text((folder / "manifest.json").read_text() + " ")
-    assert subprocess.run(
-        ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "public-key.pem", "-rawin",
-         "-in", "manifest.json", "-sigfile", "manifest.json.sig"],
-        cwd=folder, capture_output=True,
-    ).returncode != 0
+    assert (
+        subprocess.run(
+            [
+                "openssl",
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                "public-key.pem",
+                "-rawin",
+                "-in",
+                "manifest.json",
+                "-sigfile",
+                "manifest.json.sig",
+            ],
+            cwd=folder,
+            capture_output=True,
+        ).returncode
+        != 0
+    )
 
 
 def test_verify_bundle_accepts_a_good_bundle(bundle: Path, cli_env: dict[str, str]) -> None:
@@ -96,8 +131,9 @@ def _rewrite(bundle: Path, target: Path, change: dict[str, bytes]) -> Path:
     return target
 
 
-def test_verify_bundle_names_what_changed(bundle: Path, cli_env: dict[str, str],
-                                          tmp_path: Path) -> None:
+def test_verify_bundle_names_what_changed(
+    bundle: Path, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     with zipfile.ZipFile(bundle) as archive:
         manifest = json.loads(archive.read("manifest.json"))
         log = archive.read("custody.jsonl").decode().splitlines()
@@ -110,7 +146,9 @@ def test_verify_bundle_names_what_changed(bundle: Path, cli_env: dict[str, str],
     event = json.loads(log[1])
     event["actor"] = "forger"
     log[1] = json.dumps(event)
-    edited = _rewrite(bundle, tmp_path / "log.zip", {"custody.jsonl": ("\n".join(log) + "\n").encode()})
+    edited = _rewrite(
+        bundle, tmp_path / "log.zip", {"custody.jsonl": ("\n".join(log) + "\n").encode()}
+    )
     out = vestige(["verify-bundle", str(edited)], cli_env)
     assert out.returncode == 1
     assert "custody.jsonl: expected SHA-256" in out.stdout
@@ -121,10 +159,13 @@ def test_verify_bundle_names_what_changed(bundle: Path, cli_env: dict[str, str],
     assert out.returncode == 1 and "not listed in SHA256SUMS" in out.stdout
 
     other_key = tmp_path / "other.pem"
-    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", str(tmp_path / "k")],
-                   check=True)
-    subprocess.run(["openssl", "pkey", "-in", str(tmp_path / "k"), "-pubout", "-out",
-                    str(other_key)], check=True)
+    subprocess.run(
+        ["openssl", "genpkey", "-algorithm", "ed25519", "-out", str(tmp_path / "k")], check=True
+    )
+    subprocess.run(
+        ["openssl", "pkey", "-in", str(tmp_path / "k"), "-pubout", "-out", str(other_key)],
+        check=True,
+    )
     out = vestige(["verify-bundle", str(bundle), "--key", str(other_key)], cli_env)
     assert out.returncode == 1 and "not by the trusted key" in out.stdout
 

@@ -105,7 +105,8 @@ def test_json_outputs_are_json_and_nothing_else(cli_env: dict[str, str], tmp_pat
     assert result.returncode == 1  # one file was refused
     outcomes = json.loads(result.stdout)
     assert {(Path(o["path"]).name, o["status"]) for o in outcomes} == {
-        ("a.txt", "imported"), ("empty.txt", "refused")
+        ("a.txt", "imported"),
+        ("empty.txt", "refused"),
     }
     assert all({"path", "status", "item_id"} <= set(o) for o in outcomes)
     cases = json.loads(vestige(["case", "list", "--json"], cli_env, check=True).stdout)

@@ -42,7 +42,9 @@ def test_sigkill_halfway_then_resume(cli_env: dict[str, str], tmp_path: Path) ->
     vestige(["case", "create", "crash", "--title", "Crash test"], cli_env, check=True)
     process = subprocess.Popen(
         [sys.executable, "-m", "vestige", "import", str(source), "--case", "crash", "--json"],
-        env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     deadline = time.monotonic() + 120

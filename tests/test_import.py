@@ -69,7 +69,8 @@ def tiny_pdf(text: str) -> bytes:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref
+        len(objects) + 1,
+        xref,
     )
     return bytes(out)
 
@@ -118,14 +119,28 @@ def test_pdf_info_and_text(case: Any, make_files: Any) -> None:
     assert text.tool.startswith("pypdf ")
 
 
-@pytest.mark.skipif(not shutil.which("ffmpeg"), reason="ffmpeg is not installed (make test installs it)")
+@pytest.mark.skipif(
+    not shutil.which("ffmpeg"), reason="ffmpeg is not installed (make test installs it)"
+)
 def test_video_duration_codecs_and_creation_time(case: Any, tmp_path: Path) -> None:
     root = tmp_path / "video"
     root.mkdir()
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
-         "testsrc=duration=2:size=160x120:rate=10", "-pix_fmt", "yuv420p",
-         "-metadata", "creation_time=2023-09-25T08:00:00Z", str(root / "clip.mp4")],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=2:size=160x120:rate=10",
+            "-pix_fmt",
+            "yuv420p",
+            "-metadata",
+            "creation_time=2023-09-25T08:00:00Z",
+            str(root / "clip.mp4"),
+        ],
         check=True,
     )
     item = Item.objects.get(pk=run_import(case, root)["clip.mp4"].item_id)

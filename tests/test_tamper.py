@@ -40,7 +40,9 @@ def test_one_changed_byte_in_a_blob(imported: dict[str, str]) -> None:
     item_id, sha256 = raw_sql(
         imported, "SELECT id, sha256 FROM evidence_item ORDER BY source_name LIMIT 1"
     )[0]
-    blob = Path(imported["VESTIGE_DATA_DIR"]) / "blobs" / "objects" / sha256[:2] / sha256[2:4] / sha256
+    blob = (
+        Path(imported["VESTIGE_DATA_DIR"]) / "blobs" / "objects" / sha256[:2] / sha256[2:4] / sha256
+    )
     data = bytearray(blob.read_bytes())
     data[3] ^= 0x01
     blob.chmod(0o644)
@@ -55,7 +57,9 @@ def test_one_changed_byte_in_a_blob(imported: dict[str, str]) -> None:
 
 def test_a_missing_blob(imported: dict[str, str]) -> None:
     sha256 = raw_sql(imported, "SELECT sha256 FROM evidence_item LIMIT 1")[0][0]
-    blob = Path(imported["VESTIGE_DATA_DIR"]) / "blobs" / "objects" / sha256[:2] / sha256[2:4] / sha256
+    blob = (
+        Path(imported["VESTIGE_DATA_DIR"]) / "blobs" / "objects" / sha256[:2] / sha256[2:4] / sha256
+    )
     blob.unlink()
     assert f"blob {sha256} is missing" in _verify_fails(imported)
 

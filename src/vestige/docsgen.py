@@ -31,10 +31,13 @@ def _commands(group: click.Group, prefix: str) -> list[tuple[str, click.Command]
 
 def cli_reference() -> str:
     """Markdown for every command: its help text exactly as `--help` prints it."""
-    parts = [HEADER, "# Command-line reference\n\n",
-             "Every command honours `VESTIGE_DATA_DIR` and `DATABASE_URL` ",
-             "(see [configuration](configuration.md)). User errors print one line and exit 2; ",
-             "`--json` prints one JSON document on standard output and nothing else.\n\n"]
+    parts = [
+        HEADER,
+        "# Command-line reference\n\n",
+        "Every command honours `VESTIGE_DATA_DIR` and `DATABASE_URL` ",
+        "(see [configuration](configuration.md)). User errors print one line and exit 2; ",
+        "`--json` prints one JSON document on standard output and nothing else.\n\n",
+    ]
     for path, command in _commands(main, "vestige"):
         with click.Context(command, info_name=path) as ctx:
             text = command.get_help(ctx)

@@ -26,8 +26,14 @@ class Permission(StrEnum):
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
     Role.INVESTIGATOR: frozenset(
-        {Permission.VIEW, Permission.DOWNLOAD, Permission.IMPORT, Permission.EDIT,
-         Permission.EXPORT, Permission.VERIFY}
+        {
+            Permission.VIEW,
+            Permission.DOWNLOAD,
+            Permission.IMPORT,
+            Permission.EDIT,
+            Permission.EXPORT,
+            Permission.VERIFY,
+        }
     ),
     Role.ANALYST: frozenset({Permission.VIEW, Permission.DOWNLOAD, Permission.EDIT}),
     Role.REVIEWER: frozenset({Permission.VIEW, Permission.DOWNLOAD, Permission.VERIFY}),

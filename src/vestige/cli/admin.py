@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
+import sys
 
 import click
 
 from ..core.errors import NotFound, UserError
-from .base import cli_actor, emit_json, setup_django  # noqa: F401
+from .base import cli_actor, emit_json, setup_django
 
 
 @click.command("init")
@@ -54,13 +55,15 @@ def user_create(username: str, admin: bool, if_missing: bool, password_stdin: bo
     model = get_user_model()
     if model.objects.filter(username=username).exists():
         if if_missing:
-            click.echo(f"user {username} exists (set a new password: vestige user password "
-                       f"{username})")
+            click.echo(
+                f"user {username} exists (set a new password: vestige user password {username})"
+            )
             return
         raise UserError(f"user {username!r} exists already")
-    password = click.get_text_stream("stdin").readline().strip() if password_stdin else (
-        secrets.token_urlsafe(15)
-    )
+    if password_stdin:
+        password = sys.stdin.readline().strip()
+    else:
+        password = secrets.token_urlsafe(15)
     if not password:
         raise UserError("empty password")
     if admin:
@@ -135,8 +138,13 @@ def case_list(as_json: bool) -> None:
         n_items=Count("items", distinct=True), n_members=Count("memberships", distinct=True)
     ).order_by("slug")
     rows = [
-        {"slug": c.slug, "title": c.title, "items": c.n_items, "members": c.n_members,
-         "created_at": c.created_at.isoformat()}
+        {
+            "slug": c.slug,
+            "title": c.title,
+            "items": c.n_items,
+            "members": c.n_members,
+            "created_at": c.created_at.isoformat(),
+        }
         for c in cases
     ]
     if as_json:
@@ -145,15 +153,20 @@ def case_list(as_json: bool) -> None:
     if not rows:
         click.echo("no cases yet: vestige case create SLUG --title TITLE")
     for row in rows:
-        click.echo(f"{row['slug']:<30} {row['items']:>7} items  {row['members']:>3} members  "
-                   f"{row['title']}")
+        click.echo(
+            f"{row['slug']:<30} {row['items']:>7} items  {row['members']:>3} members  "
+            f"{row['title']}"
+        )
 
 
 @case_group.command("add-member")
 @click.argument("slug")
 @click.argument("username")
-@click.option("--role", required=True,
-              type=click.Choice(["owner", "investigator", "analyst", "reviewer", "viewer"]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["owner", "investigator", "analyst", "reviewer", "viewer"]),
+)
 def case_add_member(slug: str, username: str, role: str) -> None:
     """Give an account a role in a case (or change its role).
 
@@ -189,7 +202,9 @@ def keys_show(as_json: bool) -> None:
 
     key = instance_key()
     if as_json:
-        emit_json({"key_id": key.key_id, "algorithm": "Ed25519", "public_key_pem": key.public_pem()})
+        emit_json(
+            {"key_id": key.key_id, "algorithm": "Ed25519", "public_key_pem": key.public_pem()}
+        )
         return
     click.echo(key.public_pem(), nl=False)
     click.echo(f"key id: {key.key_id}", err=True)
@@ -223,13 +238,19 @@ def serve_command(host: str, port: int, threads: int) -> None:
         vestige serve --port 8000
     """
     setup_django()
-    from waitress import serve
+    from waitress import serve  # type: ignore[import-untyped]
 
     from ..wsgi import application
 
     click.echo(f"Vestige is serving on http://{host}:{port}/  (Ctrl-C to stop)")
-    serve(application, host=host, port=port, threads=threads, ident="vestige",
-          max_request_body_size=2**40)
+    serve(
+        application,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="vestige",
+        max_request_body_size=2**40,
+    )
 
 
 @click.command("worker")
@@ -244,11 +265,18 @@ def worker_command(batch: bool) -> None:
     setup_django()
     from django.core.management import call_command
 
-    args = ["--batch"] if batch else []
+    args = ["--batch", "--no-startup-delay"] if batch else []
     call_command("db_worker", *args)
 
 
 def register(group: click.Group) -> None:
-    for command in (init_command, user_group, case_group, keys_group, demo_command,
-                    serve_command, worker_command):
+    for command in (
+        init_command,
+        user_group,
+        case_group,
+        keys_group,
+        demo_command,
+        serve_command,
+        worker_command,
+    ):
         group.add_command(command)

@@ -48,8 +48,11 @@ def _case(slug: str):  # type: ignore[no-untyped-def]
 
 
 STATUS_STYLE = {
-    "imported": "green", "duplicate": "cyan", "skipped": "dim",
-    "refused": "yellow", "failed": "red",
+    "imported": "green",
+    "duplicate": "cyan",
+    "skipped": "dim",
+    "refused": "yellow",
+    "failed": "red",
 }
 
 
@@ -62,8 +65,13 @@ STATUS_STYLE = {
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of per-file outcomes.")
 @click.option("-v", "--verbose", is_flag=True, help="List every file, not only the notable ones.")
 def import_command(
-    paths: tuple[Path, ...], slug: str, note: str, user: str | None, workers: int | None,
-    as_json: bool, verbose: bool,
+    paths: tuple[Path, ...],
+    slug: str,
+    note: str,
+    user: str | None,
+    workers: int | None,
+    as_json: bool,
+    verbose: bool,
 ) -> None:
     """Import files and folders (recursively) into a case.
 
@@ -91,8 +99,14 @@ def import_command(
     console = Console(stderr=True)
     show_progress = console.is_terminal
     progress = Progress(
-        TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-        TimeElapsedColumn(), console=console, disable=not show_progress, transient=False,
+        TextColumn("[bold]importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show_progress,
+        transient=False,
     )
     task_id = progress.add_task("import", total=None, bytes=0)
     done_bytes = 0
@@ -111,7 +125,11 @@ def import_command(
             progress.console.print(line)
 
     importer = Importer(
-        case, actor=cli_actor(user), user=account, note=note, workers=workers,
+        case,
+        actor=cli_actor(user),
+        user=account,
+        note=note,
+        workers=workers,
         on_progress=on_progress,
     )
     with progress:
@@ -122,8 +140,12 @@ def import_command(
         table = Table(title=f"Import into {case.slug}", show_header=True)
         for status in ("imported", "duplicate", "skipped", "refused", "failed"):
             table.add_column(status, justify="right")
-        table.add_row(*(str(summary.count(s)) for s in
-                        ("imported", "duplicate", "skipped", "refused", "failed")))
+        table.add_row(
+            *(
+                str(summary.count(s))
+                for s in ("imported", "duplicate", "skipped", "refused", "failed")
+            )
+        )
         console.print(table)
         seconds = max(summary.seconds, 1e-9)
         console.print(
@@ -136,7 +158,8 @@ def import_command(
 @click.command("verify")
 @click.option("--case", "slug", default=None, help="Verify one case (default: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def verify_command(slug: str | None, as_json: bool) -> None:
+@click.option("--background", is_flag=True, help="Queue the verification for `vestige worker`.")
+def verify_command(slug: str | None, as_json: bool, background: bool) -> None:
     """Re-hash every blob and check every custody chain and signature.
 
     Exits 0 only when everything checks; otherwise names each problem (which item or event,
@@ -151,10 +174,26 @@ def verify_command(slug: str | None, as_json: bool) -> None:
     from ..evidence.verification import verify_cases
 
     cases = [_case(slug)] if slug else list(Case.objects.order_by("slug"))
+    if background:
+        from ..evidence.tasks import verify_case_task
+
+        queued = [
+            {"case": case.slug, "task_id": str(verify_case_task.enqueue(case.slug, cli_actor()).id)}
+            for case in cases
+        ]
+        if as_json:
+            emit_json(queued)
+        else:
+            for entry in queued:
+                click.echo(f"queued verification of {entry['case']}: task {entry['task_id']}")
+        return
     console = Console(stderr=True)
     progress = Progress(
-        TextColumn("[bold]verifying"), TextColumn("{task.fields[mb]:,.1f} MB hashed"),
-        TimeElapsedColumn(), console=console, disable=as_json or not console.is_terminal,
+        TextColumn("[bold]verifying"),
+        TextColumn("{task.fields[mb]:,.1f} MB hashed"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=as_json or not console.is_terminal,
     )
     task_id = progress.add_task("verify", total=None, mb=0.0)
     hashed = 0
@@ -186,8 +225,9 @@ def verify_command(slug: str | None, as_json: bool) -> None:
 
 @click.command("export")
 @click.argument("slug")
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
-              help="The zip file to write.")
+@click.option(
+    "--out", "out", required=True, type=click.Path(path_type=Path), help="The zip file to write."
+)
 def export_command(slug: str, out: Path) -> None:
     """Write a case's export bundle: originals, manifest, SHA256SUMS, custody log, signature.
 
@@ -209,8 +249,13 @@ def export_command(slug: str, out: Path) -> None:
 
 @click.command("verify-bundle")
 @click.argument("bundle", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--key", "key_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              default=None, help="A trusted public key (PEM) the bundle must be signed with.")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="A trusted public key (PEM) the bundle must be signed with.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify_bundle_command(bundle: Path, key_file: Path | None, as_json: bool) -> None:
     """Check an export bundle: every hash, the manifest signature and the custody chain.
@@ -225,8 +270,15 @@ def verify_bundle_command(bundle: Path, key_file: Path | None, as_json: bool) ->
 
     report = verify_bundle(bundle, key_file.read_bytes() if key_file else None)
     if as_json:
-        emit_json({"ok": report.ok, "key_id": report.key_id, "files": report.files,
-                   "events": report.events, "problems": report.problems})
+        emit_json(
+            {
+                "ok": report.ok,
+                "key_id": report.key_id,
+                "files": report.files,
+                "events": report.events,
+                "problems": report.problems,
+            }
+        )
     else:
         if report.ok:
             click.echo(

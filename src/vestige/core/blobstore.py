@@ -153,18 +153,12 @@ class LocalBlobStore:
 
     def open_verified(self, sha256: str) -> Iterator[bytes]:
         path = self.path_for(sha256)
-        digest = hashlib.sha256()
         try:
-            handle = open(path, "rb")
+            # Opened now, so a missing blob is reported before anything is streamed.
+            handle = open(path, "rb")  # noqa: SIM115
         except FileNotFoundError as exc:
             raise NotFound(f"blob {sha256} is missing from the store") from exc
-        with handle:
-            while chunk := handle.read(CHUNK_SIZE):
-                digest.update(chunk)
-                yield chunk
-        found = digest.hexdigest()
-        if found != sha256:
-            raise IntegrityError(f"blob {sha256} has changed on disk: its bytes now hash to {found}")
+        return _stream_verified(handle, sha256)
 
     def verify(self, sha256: str) -> str:
         path = self.path_for(sha256)
@@ -192,6 +186,17 @@ class LocalBlobStore:
             shutil.rmtree(workdir, ignore_errors=True)
             removed += 1
         return removed
+
+
+def _stream_verified(handle: BinaryIO, sha256: str) -> Iterator[bytes]:
+    digest = hashlib.sha256()
+    with handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            digest.update(chunk)
+            yield chunk
+    found = digest.hexdigest()
+    if found != sha256:
+        raise IntegrityError(f"blob {sha256} has changed on disk: its bytes now hash to {found}")
 
 
 def hash_file(path: Path) -> str:

@@ -196,7 +196,7 @@ class PdfStage(Stage):
         result = StageResult()
         try:
             reader = pypdf.PdfReader(original)
-            info = reader.metadata or {}
+            info: dict[str, Any] = dict(reader.metadata or {})
             result.metadata["pdf"] = {
                 "pages": len(reader.pages),
                 "encrypted": reader.is_encrypted,
@@ -213,7 +213,9 @@ class PdfStage(Stage):
                     out.write(page.extract_text() or "")
                     out.write("\n\f\n")
             result.derived.append(
-                DerivedFile("text", target, "text/plain; charset=utf-8", f"pypdf {pypdf.__version__}")
+                DerivedFile(
+                    "text", target, "text/plain; charset=utf-8", f"pypdf {pypdf.__version__}"
+                )
             )
         except (PyPdfError, OSError, ValueError, KeyError) as exc:
             raise ExtractionError(f"PDF could not be read: {exc}") from exc
@@ -243,9 +245,7 @@ class TextStage(Stage):
         target = workdir / "text.txt"
         target.write_text(text, encoding="utf-8")
         result = StageResult(metadata={"text": {"encoding": encoding, "characters": len(text)}})
-        result.derived.append(
-            DerivedFile("text", target, "text/plain; charset=utf-8", self.tool())
-        )
+        result.derived.append(DerivedFile("text", target, "text/plain; charset=utf-8", self.tool()))
         return result
 
 
@@ -276,10 +276,20 @@ class MediaStage(Stage):
         try:
             probe = subprocess.run(
                 [
-                    "ffprobe", "-v", "error", "-print_format", "json",
-                    "-show_format", "-show_streams", "--", str(original),
+                    "ffprobe",
+                    "-v",
+                    "error",
+                    "-print_format",
+                    "json",
+                    "-show_format",
+                    "-show_streams",
+                    "--",
+                    str(original),
                 ],
-                capture_output=True, text=True, timeout=TOOL_TIMEOUT_SECONDS, check=False,
+                capture_output=True,
+                text=True,
+                timeout=TOOL_TIMEOUT_SECONDS,
+                check=False,
             )
         except subprocess.TimeoutExpired as exc:
             raise ExtractionError("ffprobe took too long") from exc
@@ -315,10 +325,23 @@ class MediaStage(Stage):
             target = workdir / "thumbnail.jpg"
             frame = subprocess.run(
                 [
-                    "ffmpeg", "-nostdin", "-v", "error", "-i", str(original), "-frames:v", "1",
-                    "-vf", "scale='min(480,iw)':-2", "-y", str(target),
+                    "ffmpeg",
+                    "-nostdin",
+                    "-v",
+                    "error",
+                    "-i",
+                    str(original),
+                    "-frames:v",
+                    "1",
+                    "-vf",
+                    "scale='min(480,iw)':-2",
+                    "-y",
+                    str(target),
                 ],
-                capture_output=True, text=True, timeout=TOOL_TIMEOUT_SECONDS, check=False,
+                capture_output=True,
+                text=True,
+                timeout=TOOL_TIMEOUT_SECONDS,
+                check=False,
             )
             if frame.returncode == 0 and target.exists():
                 result.derived.append(

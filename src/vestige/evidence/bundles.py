@@ -76,10 +76,16 @@ def export_case(case: Case, out: Path, actor: str, user: Any = None) -> dict[str
                 sums.append((digest, member))
                 entries.append(
                     {
-                        "id": str(item.pk), "title": item.title, "path": member,
-                        "sha256": digest, "size": item.size, "media_type": item.media_type,
-                        "kind": item.kind, "source_name": item.source_name,
-                        "source_url": item.source_url, "claimed_date": item.claimed_date,
+                        "id": str(item.pk),
+                        "title": item.title,
+                        "path": member,
+                        "sha256": digest,
+                        "size": item.size,
+                        "media_type": item.media_type,
+                        "kind": item.kind,
+                        "source_name": item.source_name,
+                        "source_url": item.source_url,
+                        "claimed_date": item.claimed_date,
                         "captured_at": item.captured_at.isoformat(),
                         "captured_by": item.captured_by_label,
                         "capture_tool": f"{item.capture_tool} {item.capture_tool_version}",
@@ -90,12 +96,19 @@ def export_case(case: Case, out: Path, actor: str, user: Any = None) -> dict[str
         with transaction.atomic():
             for item in items:
                 record_event(
-                    case, "exported", item=item, actor=actor, user=user,
+                    case,
+                    "exported",
+                    item=item,
+                    actor=actor,
+                    user=user,
                     details={"bundle_id": bundle_id, "file": out.name},
                 )
             if not items:
                 record_event(
-                    case, "exported", actor=actor, user=user,
+                    case,
+                    "exported",
+                    actor=actor,
+                    user=user,
                     details={"bundle_id": bundle_id, "file": out.name, "items": 0},
                 )
             events = CustodyEvent.objects.filter(case=case).select_related("case").order_by("seq")

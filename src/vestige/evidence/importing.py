@@ -159,8 +159,11 @@ def walk(paths: list[Path]) -> Iterator[Candidate | FileOutcome]:
             return
         seen.add(real)
         yield Candidate(
-            real, shown, info.st_size, info.st_mtime_ns, _source_key(real, info.st_size,
-                                                                       info.st_mtime_ns)
+            real,
+            shown,
+            info.st_size,
+            info.st_mtime_ns,
+            _source_key(real, info.st_size, info.st_mtime_ns),
         )
 
     for given in paths:
@@ -169,7 +172,8 @@ def walk(paths: list[Path]) -> Iterator[Candidate | FileOutcome]:
                 dirnames.sort()
                 if not dirnames and not filenames:
                     yield FileOutcome(
-                        display_path(directory), "refused",
+                        display_path(directory),
+                        "refused",
                         message="empty folder: nothing to import",
                     )
                 for name in sorted(filenames) + [
@@ -195,7 +199,11 @@ def _kind_for(media_type: str) -> str:
         return ItemKind.VIDEO
     if media_type.startswith("audio/"):
         return ItemKind.AUDIO
-    if media_type == "application/pdf" or media_type.startswith("text/") or "document" in media_type:
+    if (
+        media_type == "application/pdf"
+        or media_type.startswith("text/")
+        or "document" in media_type
+    ):
         return ItemKind.DOCUMENT
     return ItemKind.FILE
 
@@ -244,7 +252,6 @@ class Importer:
         entries = list(walk(paths))
         candidates = [e for e in entries if isinstance(e, Candidate)]
         total_files = len(entries)
-        total_bytes = sum(c.size for c in candidates)
         done = 0
 
         def report(outcome: FileOutcome) -> None:
@@ -257,17 +264,25 @@ class Importer:
         for entry in entries:
             if isinstance(entry, FileOutcome):
                 report(entry)
-        known = dict(
-            SourceFile.objects.filter(case=self.case, key__in=[c.key for c in candidates])
-            .values_list("key", "item_id")
-        ) if len(candidates) < 5000 else self._known_keys()
+        known = (
+            dict(
+                SourceFile.objects.filter(
+                    case=self.case, key__in=[c.key for c in candidates]
+                ).values_list("key", "item_id")
+            )
+            if len(candidates) < 5000
+            else self._known_keys()
+        )
         todo = []
         for candidate in candidates:
             if candidate.key in known:
                 report(
                     FileOutcome(
-                        candidate.display, "skipped", item_id=str(known[candidate.key]),
-                        message="already imported", size=candidate.size,
+                        candidate.display,
+                        "skipped",
+                        item_id=str(known[candidate.key]),
+                        message="already imported",
+                        size=candidate.size,
                     )
                 )
             else:
@@ -306,8 +321,9 @@ class Importer:
         if self.workers <= 1 or len(todo) <= 1:
             for candidate in todo:
                 try:
-                    yield candidate, ingest_file(
-                        candidate.path, root, fsync, display_name=candidate.path.name
+                    yield (
+                        candidate,
+                        ingest_file(candidate.path, root, fsync, display_name=candidate.path.name),
                     )
                 except OSError as exc:
                     yield candidate, exc
@@ -319,13 +335,13 @@ class Importer:
             limit = self.workers * 4
             while True:
                 while len(pending) < limit:
-                    candidate = next(queue, None)
-                    if candidate is None:
+                    upcoming = next(queue, None)
+                    if upcoming is None:
                         break
                     future = pool.submit(
-                        ingest_file, candidate.path, root, fsync, display_name=candidate.path.name
+                        ingest_file, upcoming.path, root, fsync, display_name=upcoming.path.name
                     )
-                    pending[future] = candidate
+                    pending[future] = upcoming
                 if not pending:
                     break
                 finished, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
@@ -345,7 +361,9 @@ class Importer:
                 if isinstance(result, Exception):
                     outcomes.append(
                         FileOutcome(
-                            candidate.display, "failed", size=candidate.size,
+                            candidate.display,
+                            "failed",
+                            size=candidate.size,
                             message=f"could not be read: {result}",
                         )
                     )
@@ -356,19 +374,31 @@ class Importer:
     def _record(self, candidate: Candidate, result: IngestResult) -> FileOutcome:
         errors = [f"{e['stage']}: {e['error']}" for e in result.errors]
         outcome = FileOutcome(
-            candidate.display, "imported", size=result.size, sha256=result.sha256,
-            media_type=result.media_type, warnings=list(result.warnings), errors=errors,
+            candidate.display,
+            "imported",
+            size=result.size,
+            sha256=result.sha256,
+            media_type=result.media_type,
+            warnings=list(result.warnings),
+            errors=errors,
         )
         existing = Item.objects.filter(case=self.case, sha256=result.sha256).first()
         if existing is not None:
             record_event(
-                self.case, "duplicate_imported", item=existing, actor=self.actor, user=self.user,
-                details={"path": candidate.display, "name": candidate.path.name,
-                         "note": self.note},
+                self.case,
+                "duplicate_imported",
+                item=existing,
+                actor=self.actor,
+                user=self.user,
+                details={"path": candidate.display, "name": candidate.path.name, "note": self.note},
             )
             SourceFile.objects.create(
-                case=self.case, key=candidate.key, path=candidate.display, size=candidate.size,
-                item=existing, outcome="duplicate",
+                case=self.case,
+                key=candidate.key,
+                path=candidate.display,
+                size=candidate.size,
+                item=existing,
+                outcome="duplicate",
             )
             outcome.status = "duplicate"
             outcome.item_id = str(existing.pk)
@@ -399,12 +429,21 @@ class Importer:
         )
         for derivative in result.derivatives:
             Derivative.objects.get_or_create(
-                item=item, kind=derivative.kind, sha256=derivative.sha256,
-                defaults={"size": derivative.size, "media_type": derivative.media_type,
-                          "tool": derivative.tool},
+                item=item,
+                kind=derivative.kind,
+                sha256=derivative.sha256,
+                defaults={
+                    "size": derivative.size,
+                    "media_type": derivative.media_type,
+                    "tool": derivative.tool,
+                },
             )
         record_event(
-            self.case, "imported", item=item, actor=self.actor, user=self.user,
+            self.case,
+            "imported",
+            item=item,
+            actor=self.actor,
+            user=self.user,
             details={
                 "path": candidate.display,
                 "size": result.size,
@@ -412,15 +451,18 @@ class Importer:
                 "note": self.note,
                 "tool": f"vestige import {__version__}",
                 "derivatives": [
-                    {"kind": d.kind, "sha256": d.sha256, "tool": d.tool}
-                    for d in result.derivatives
+                    {"kind": d.kind, "sha256": d.sha256, "tool": d.tool} for d in result.derivatives
                 ],
                 "errors": errors,
             },
         )
         SourceFile.objects.create(
-            case=self.case, key=candidate.key, path=candidate.display, size=candidate.size,
-            item=item, outcome="imported",
+            case=self.case,
+            key=candidate.key,
+            path=candidate.display,
+            size=candidate.size,
+            item=item,
+            outcome="imported",
         )
         outcome.item_id = str(item.pk)
         notes = result.warnings + errors

@@ -64,8 +64,12 @@ class VerifyReport:
             "ok": self.ok,
             "cases": [
                 {
-                    "case": c.case, "ok": c.ok, "items": c.items, "blobs": c.blobs,
-                    "bytes": c.bytes, "events": c.events,
+                    "case": c.case,
+                    "ok": c.ok,
+                    "items": c.items,
+                    "blobs": c.blobs,
+                    "bytes": c.bytes,
+                    "events": c.events,
                     "problems": [{"subject": p.subject, "message": p.message} for p in c.problems],
                 }
                 for c in self.cases
@@ -105,7 +109,8 @@ class Verifier:
         elif found != sha256:
             report.problems.append(
                 Problem(
-                    report.case, subject,
+                    report.case,
+                    subject,
                     f"bytes changed: expected SHA-256 {sha256}, found {found}",
                 )
             )
@@ -126,15 +131,23 @@ class Verifier:
         derivatives = Derivative.objects.filter(item__case=case).order_by("id")
         for derivative in derivatives.iterator():
             self.check_blob(
-                report, f"{derivative.kind} derivative of item {derivative.item_id}",
-                derivative.sha256, derivative.size,
+                report,
+                f"{derivative.kind} derivative of item {derivative.item_id}",
+                derivative.sha256,
+                derivative.size,
             )
         self.check_custody(case, report)
         if report.ok and record:
             record_event(
-                case, "verified", actor=actor,
-                details={"items": report.items, "blobs": report.blobs, "bytes": report.bytes,
-                         "events": report.events},
+                case,
+                "verified",
+                actor=actor,
+                details={
+                    "items": report.items,
+                    "blobs": report.blobs,
+                    "bytes": report.bytes,
+                    "events": report.events,
+                },
             )
         return report
 
@@ -147,8 +160,11 @@ class Verifier:
                 records.append(event.record())
             except (json.JSONDecodeError, ValueError):
                 report.problems.append(
-                    Problem(case.slug, f"custody event #{event.seq} (row {event.pk})",
-                            "details are not valid JSON: the row was edited")
+                    Problem(
+                        case.slug,
+                        f"custody event #{event.seq} (row {event.pk})",
+                        "details are not valid JSON: the row was edited",
+                    )
                 )
                 records.append(_undecodable(event))
             labels.append(f"row {event.pk}, {event.action}")
@@ -156,7 +172,9 @@ class Verifier:
         head = CustodyHead.objects.filter(case=case).first()
         expected = (head.seq, head.event_hash) if head else (0, "0" * 64)
         chain = check_chain(
-            records, instance_key().public, expected_head=expected,
+            records,
+            instance_key().public,
+            expected_head=expected,
             row_label=lambda _event, index: labels[index],
         )
         report.problems.extend(
@@ -181,7 +199,8 @@ class Verifier:
             elif hashes != {sha256}:
                 report.problems.append(
                     Problem(
-                        case.slug, f"item {item_id}",
+                        case.slug,
+                        f"item {item_id}",
                         f"its recorded hash {sha256} differs from the custody log's "
                         f"{', '.join(sorted(hashes))}",
                     )
@@ -190,10 +209,17 @@ class Verifier:
 
 def _undecodable(event: CustodyEvent) -> EventRecord:
     return EventRecord(
-        case=event.case.slug, seq=event.seq, action=event.action, timestamp=event.timestamp,
-        actor=event.actor, item_id=str(event.item_id) if event.item_id else None,
-        item_sha256=event.item_sha256 or None, details={"<undecodable>": event.details},
-        prev_hash=event.prev_hash, event_hash=event.event_hash, signature=event.signature,
+        case=event.case.slug,
+        seq=event.seq,
+        action=event.action,
+        timestamp=event.timestamp,
+        actor=event.actor,
+        item_id=str(event.item_id) if event.item_id else None,
+        item_sha256=event.item_sha256 or None,
+        details={"<undecodable>": event.details},
+        prev_hash=event.prev_hash,
+        event_hash=event.event_hash,
+        signature=event.signature,
         key_id=event.key_id,
     )
 
