@@ -23,6 +23,10 @@ from . import admin, evidence  # noqa: E402  (registers the commands)
 admin.register(main)
 evidence.register(main)
 
+from . import tokens  # noqa: E402
+
+tokens.register(main)
+
 
 def run(argv: list[str] | None = None) -> Any:
     """Entry point that turns user errors into one line and exit code 2."""

@@ -60,10 +60,7 @@ def user_create(username: str, admin: bool, if_missing: bool, password_stdin: bo
             )
             return
         raise UserError(f"user {username!r} exists already")
-    if password_stdin:
-        password = sys.stdin.readline().strip()
-    else:
-        password = secrets.token_urlsafe(15)
+    password = sys.stdin.readline().strip() if password_stdin else secrets.token_urlsafe(15)
     if not password:
         raise UserError("empty password")
     if admin:

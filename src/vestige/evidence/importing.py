@@ -235,6 +235,7 @@ class Importer:
         note: str = "",
         workers: int | None = None,
         on_progress: ProgressCallback | None = None,
+        path_label: Callable[[str], str] | None = None,
     ) -> None:
         self.case = case
         self.actor = actor
@@ -243,6 +244,8 @@ class Importer:
         configured = os.environ.get("VESTIGE_IMPORT_WORKERS")
         self.workers = workers or (int(configured) if configured else (os.cpu_count() or 1))
         self.on_progress = on_progress
+        # How a source path is recorded and reported (uploads hide the server's temporary path).
+        self.path_label = path_label
         self.store = LocalBlobStore(settings.BLOB_ROOT, fsync=settings.FSYNC_BLOBS)
 
     def run(self, paths: list[Path]) -> ImportSummary:
@@ -250,6 +253,12 @@ class Importer:
         started = time.monotonic()
         summary = ImportSummary()
         entries = list(walk(paths))
+        if self.path_label:
+            for entry in entries:
+                if isinstance(entry, Candidate):
+                    entry.display = self.path_label(entry.display)
+                else:
+                    entry.path = self.path_label(entry.path)
         candidates = [e for e in entries if isinstance(e, Candidate)]
         total_files = len(entries)
         done = 0

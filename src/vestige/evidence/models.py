@@ -88,11 +88,6 @@ class Item(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def gps(self) -> dict[str, float] | None:
-        gps = self.metadata.get("gps") if isinstance(self.metadata, dict) else None
-        return gps if isinstance(gps, dict) else None
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             original = Item.objects.filter(pk=self.pk).values("sha256", "size", "case_id").first()
@@ -103,6 +98,11 @@ class Item(models.Model):
             ):
                 raise ImmutableRecordError("an item's bytes and case never change")
         super().save(*args, **kwargs)
+
+    @property
+    def gps(self) -> dict[str, float] | None:
+        gps = self.metadata.get("gps") if isinstance(self.metadata, dict) else None
+        return gps if isinstance(gps, dict) else None
 
 
 class Derivative(models.Model):
@@ -233,3 +233,21 @@ class CustodyHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} at #{self.seq}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True, help_text="what the token is for")
+    token_hash = models.CharField(max_length=64, unique=True, help_text="sha256 hex of the token")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "created_at"]
+
+    def __str__(self) -> str:
+        return f"token {self.pk} ({self.name or 'unnamed'}) of {self.user_id}"

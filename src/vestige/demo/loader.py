@@ -1,0 +1,117 @@
+"""Loading the demonstration case: ``vestige demo``.
+
+Safe to run again: the files are regenerated with the same bytes and modification time, so the
+importer recognises them and adds nothing; the case is reused; the descriptions are only
+written when they differ.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from ..cases.models import Case, Membership
+from ..cases.roles import Role
+from ..cases.services import create_case
+from ..evidence.importing import Importer, display_path
+from ..evidence.models import Item
+from .files import DemoFile, write_demo_files
+
+DEMO_SLUG = "nagorno-karabakh-demo"
+DEMO_TITLE = "Nagorno-Karabakh 2020–2023 (demonstration)"
+DEMO_DESCRIPTION = (
+    "DEMONSTRATION MATERIAL. This case was loaded by `vestige demo` to show what Vestige does. "
+    "Its files were written by Vestige itself: drawn scenes with made-up camera data, a "
+    "generated video, an invented witness statement (the person does not exist) and a "
+    "situation report that summarises public, well-documented events and cites its public "
+    "sources. None of it is evidence."
+)
+DEMO_NOTE = "demonstration material"
+
+
+def _demo_case(owner: str) -> tuple[Case, str]:
+    """The demo case (created if needed) and a sentence about who owns it."""
+    case = Case.objects.filter(slug=DEMO_SLUG).first()
+    if case is not None:
+        return case, "The case existed already and was reused."
+    account = get_user_model().objects.filter(username=owner).first()
+    case = create_case(DEMO_SLUG, DEMO_TITLE, description=DEMO_DESCRIPTION, owner=account)
+    if account is not None:
+        return case, f"It is owned by {owner!r}."
+    owners = list(
+        Membership.objects.filter(case=case, role=Role.OWNER)
+        .values_list("user__username", flat=True)
+    )
+    if owners:
+        fallback = f"it went to the only administrator, {owners[0]!r}"
+    else:
+        fallback = "it has no owner yet (add one with `vestige case add-member`)"
+    return case, f"There is no account {owner!r}, so the case was created without it: {fallback}."
+
+
+def _describe(item: Item, demo: DemoFile) -> bool:
+    """Give ``item`` the demo file's title and description; True when anything changed."""
+    wanted: dict[str, Any] = {
+        "title": demo.title,
+        "description": demo.description,
+        "claimed_date": demo.claimed_date,
+        "graphic": demo.graphic,
+    }
+    if demo.language:
+        wanted["language"] = demo.language
+    changed = [name for name, value in wanted.items() if getattr(item, name) != value]
+    for name in changed:
+        setattr(item, name, wanted[name])
+    if changed:
+        item.save(update_fields=changed)
+    return bool(changed)
+
+
+def load_demo(owner: str = "admin", actor: str = "demo", use_ffmpeg: bool | None = None) -> str:
+    """Create (or refresh) the demonstration case and return a one-paragraph summary.
+
+    ``use_ffmpeg`` None makes the video with ffmpeg when it is installed; False forces the
+    pure-Python Motion-JPEG writer.
+    """
+    case, ownership = _demo_case(owner)
+    folder = settings.DATA_DIR / "demo-source"
+    files = write_demo_files(folder, use_ffmpeg=use_ffmpeg)
+    summary = Importer(case, actor=actor, note=DEMO_NOTE, workers=1).run([f.path for f in files])
+    by_path = {outcome.path: outcome for outcome in summary.outcomes}
+    problems: list[str] = []
+    described = 0
+    with transaction.atomic():
+        for demo in files:
+            outcome = by_path.get(display_path(demo.path))
+            if outcome is None or not outcome.ok or not outcome.item_id:
+                reason = outcome.message if outcome else "no outcome"
+                problems.append(f"{demo.path.name} ({reason})")
+                continue
+            item = Item.objects.get(pk=outcome.item_id, case=case)
+            described += _describe(item, demo)
+    kinds = Counter(Item.objects.filter(case=case).values_list("kind", flat=True))
+    total = sum(kinds.values())
+    breakdown = ", ".join(
+        f"{count} {kind.replace('_', ' ')}{'s' if count != 1 else ''}"
+        for kind, count in sorted(kinds.items())
+    )
+    imported = summary.count("imported")
+    parts = [
+        f"Demonstration case {DEMO_SLUG!r} ({DEMO_TITLE}) is ready with {total} items "
+        f"({breakdown}).",
+        f"This run imported {imported} new file{'s' if imported != 1 else ''}, found "
+        f"{summary.count('skipped') + summary.count('duplicate')} already there and updated "
+        f"{described} description{'s' if described != 1 else ''}.",
+        ownership,
+        "Everything in it is DEMONSTRATION MATERIAL written by Vestige itself — drawn "
+        "photographs, a generated video, an invented witness statement and a summary of public "
+        "sources — not evidence.",
+        f"The source files are in {folder}.",
+    ]
+    if problems:
+        parts.append(f"These files could not be imported: {'; '.join(problems)}.")
+    return " ".join(parts)
