@@ -7,6 +7,7 @@ returns an :class:`IngestResult` that the importer writes down in one transactio
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,12 @@ class IngestResult:
     derivatives: list[DerivativeRecord] = field(default_factory=list)
 
 
+@functools.cache
+def _store(root: Path, fsync: bool) -> LocalBlobStore:
+    """One store object per worker process (creating it checks its folders)."""
+    return LocalBlobStore(root, fsync=fsync)
+
+
 def ingest_file(
     path: Path,
     store_root: Path,
@@ -50,7 +57,7 @@ def ingest_file(
     display_name: str | None = None,
 ) -> IngestResult:
     """Store ``path`` and everything derived from it; raise OSError if it cannot be read."""
-    store = LocalBlobStore(store_root, fsync=fsync)
+    store = _store(store_root, fsync)
     stored = store.put_file(path)
     blob_path = store.path_for(stored.sha256)
     # Everything below reads the stored copy, whose bytes are known, not the source file.
@@ -59,11 +66,11 @@ def ingest_file(
     mismatch = extension_mismatch(display_name or path.name, media_type)
     if mismatch:
         result.warnings.append(mismatch)
+    applicable = [stage for stage in (cls() for cls in stages) if stage.applies_to(media_type)]
+    if not applicable:
+        return result
     with tempfile.TemporaryDirectory(dir=store.tmp, prefix="work-") as work:
-        for stage_class in stages:
-            stage = stage_class()
-            if not stage.applies_to(media_type):
-                continue
+        for stage in applicable:
             stage_dir = Path(work) / stage.name
             stage_dir.mkdir()
             try:

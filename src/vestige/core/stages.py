@@ -151,7 +151,9 @@ class ImageStage(Stage):
                     tags.update(
                         {ExifTags.TAGS.get(k, str(k)): _plain(v) for k, v in details.items()}
                     )
-                    tags.pop("MakerNote", None)
+                    # Offsets of sub-directories and maker notes say nothing to a reader.
+                    for pointer in ("MakerNote", "GPSInfo", "ExifOffset", "InteropOffset"):
+                        tags.pop(pointer, None)
                     result.metadata["exif"] = tags
                     gps_ifd = exif.get_ifd(ExifTags.IFD.GPSInfo)
                     if gps_ifd:

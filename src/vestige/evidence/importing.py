@@ -32,7 +32,7 @@ from ..cases.models import Case
 from ..core.blobstore import LocalBlobStore
 from ..core.errors import UserError
 from ..core.ingest import IngestResult, ingest_file
-from .custody import record_event
+from .custody import PendingEvent, append_events
 from .models import Derivative, Item, ItemKind, SourceFile
 
 BATCH_FILES = 64
@@ -364,8 +364,20 @@ class Importer:
     def _record_batch(
         self, batch: list[tuple[Candidate, IngestResult | Exception]]
     ) -> list[FileOutcome]:
+        """Write one batch of results in one transaction, with a few bulk inserts."""
         outcomes: list[FileOutcome] = []
+        new_items: list[Item] = []
+        derivatives: list[Derivative] = []
+        sources: list[SourceFile] = []
+        events: list[PendingEvent] = []
         with transaction.atomic():
+            hashes = {r.sha256 for _, r in batch if isinstance(r, IngestResult)}
+            known = {
+                item.sha256: item
+                for item in Item.objects.filter(case=self.case, sha256__in=hashes).order_by(
+                    "captured_at"
+                )
+            }
             for candidate, result in batch:
                 if isinstance(result, Exception):
                     outcomes.append(
@@ -377,50 +389,66 @@ class Importer:
                         )
                     )
                     continue
-                outcomes.append(self._record(candidate, result))
+                errors = [f"{e['stage']}: {e['error']}" for e in result.errors]
+                outcome = FileOutcome(
+                    candidate.display,
+                    "imported",
+                    size=result.size,
+                    sha256=result.sha256,
+                    media_type=result.media_type,
+                    warnings=list(result.warnings),
+                    errors=errors,
+                )
+                existing = known.get(result.sha256)
+                if existing is not None:
+                    events.append(
+                        PendingEvent(
+                            "duplicate_imported",
+                            existing,
+                            {"path": candidate.display, "name": display_path(candidate.path.name),
+                             "note": self.note},
+                        )
+                    )
+                    item = existing
+                    outcome.status = "duplicate"
+                    outcome.message = f"same bytes as item {existing.pk} ({existing.title})"
+                else:
+                    item = self._new_item(candidate, result)
+                    known[result.sha256] = item
+                    new_items.append(item)
+                    derivatives.extend(
+                        Derivative(
+                            item=item, kind=d.kind, sha256=d.sha256, size=d.size,
+                            media_type=d.media_type, tool=d.tool,
+                        )
+                        for d in result.derivatives
+                    )
+                    events.append(PendingEvent("imported", item, self._details(candidate, result)))
+                    outcome.message = "; ".join(result.warnings + errors)
+                sources.append(
+                    SourceFile(
+                        case=self.case, key=candidate.key, path=candidate.display,
+                        size=candidate.size, item=item, outcome=outcome.status,
+                    )
+                )
+                outcome.item_id = str(item.pk)
+                outcomes.append(outcome)
+            Item.objects.bulk_create(new_items)
+            Derivative.objects.bulk_create(derivatives)
+            append_events(self.case, events, actor=self.actor, user=self.user)
+            SourceFile.objects.bulk_create(sources)
         return outcomes
 
-    def _record(self, candidate: Candidate, result: IngestResult) -> FileOutcome:
-        errors = [f"{e['stage']}: {e['error']}" for e in result.errors]
-        outcome = FileOutcome(
-            candidate.display,
-            "imported",
-            size=result.size,
-            sha256=result.sha256,
-            media_type=result.media_type,
-            warnings=list(result.warnings),
-            errors=errors,
-        )
-        existing = Item.objects.filter(case=self.case, sha256=result.sha256).first()
-        if existing is not None:
-            record_event(
-                self.case,
-                "duplicate_imported",
-                item=existing,
-                actor=self.actor,
-                user=self.user,
-                details={"path": candidate.display, "name": candidate.path.name, "note": self.note},
-            )
-            SourceFile.objects.create(
-                case=self.case,
-                key=candidate.key,
-                path=candidate.display,
-                size=candidate.size,
-                item=existing,
-                outcome="duplicate",
-            )
-            outcome.status = "duplicate"
-            outcome.item_id = str(existing.pk)
-            outcome.message = f"same bytes as item {existing.pk} ({existing.title})"
-            return outcome
+    def _new_item(self, candidate: Candidate, result: IngestResult) -> Item:
         mtime = datetime.fromtimestamp(candidate.mtime_ns / 1e9, tz=UTC).isoformat()
         metadata = dict(result.metadata)
-        metadata["file"] = {"name": display_path(candidate.path.name), "modified": mtime}
-        item = Item.objects.create(
+        name = display_path(candidate.path.name)
+        metadata["file"] = {"name": name, "modified": mtime}
+        return Item(
             case=self.case,
             kind=_kind_for(result.media_type),
-            title=display_path(candidate.path.name)[:500],
-            source_name=display_path(candidate.path.name)[:1024],
+            title=name[:500],
+            source_name=name[:1024],
             source_path=candidate.display,
             content_created_at=(result.captured_at or "")[:64],
             captured_at=datetime.now(UTC),
@@ -436,44 +464,17 @@ class Importer:
             warnings=list(result.warnings),
             errors=list(result.errors),
         )
-        for derivative in result.derivatives:
-            Derivative.objects.get_or_create(
-                item=item,
-                kind=derivative.kind,
-                sha256=derivative.sha256,
-                defaults={
-                    "size": derivative.size,
-                    "media_type": derivative.media_type,
-                    "tool": derivative.tool,
-                },
-            )
-        record_event(
-            self.case,
-            "imported",
-            item=item,
-            actor=self.actor,
-            user=self.user,
-            details={
-                "path": candidate.display,
-                "size": result.size,
-                "media_type": result.media_type,
-                "note": self.note,
-                "tool": f"vestige import {__version__}",
-                "derivatives": [
-                    {"kind": d.kind, "sha256": d.sha256, "tool": d.tool} for d in result.derivatives
-                ],
-                "errors": errors,
-            },
-        )
-        SourceFile.objects.create(
-            case=self.case,
-            key=candidate.key,
-            path=candidate.display,
-            size=candidate.size,
-            item=item,
-            outcome="imported",
-        )
-        outcome.item_id = str(item.pk)
-        notes = result.warnings + errors
-        outcome.message = "; ".join(notes)
-        return outcome
+
+    def _details(self, candidate: Candidate, result: IngestResult) -> dict[str, Any]:
+        """What the ``imported`` custody event says about the file."""
+        return {
+            "path": candidate.display,
+            "size": result.size,
+            "media_type": result.media_type,
+            "note": self.note,
+            "tool": f"vestige import {__version__}",
+            "derivatives": [
+                {"kind": d.kind, "sha256": d.sha256, "tool": d.tool} for d in result.derivatives
+            ],
+            "errors": [f"{e['stage']}: {e['error']}" for e in result.errors],
+        }
