@@ -14,6 +14,8 @@ PORT ?= 8000
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k import -x"`.
 PYTEST_ARGS ?=
 PYTEST := $(PY) -m pytest -p no:cacheprovider
+# Folders ruff checks (benchmarks/ only where it exists).
+LINT_PATHS := src tests $(wildcard benchmarks)
 
 .PHONY: help install system-deps run test test-sqlite test-postgres lint bench bench-quick clean
 
@@ -58,14 +60,16 @@ run: install
 	@echo
 	$(VESTIGE) serve --host $(HOST) --port $(PORT)
 
-# Migrations are checked with the test settings, in a data folder of its own.
+# mypy's Django plugin and the migration check load the settings, which create a data folder:
+# they get a throwaway one (not ./vestige-data, which `make run` uses).
+LINT_DATA := test-artifacts/lint-data
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/mypy src
-	@rm -rf test-artifacts/lint-data
-	VESTIGE_DATA_DIR=test-artifacts/lint-data $(PY) -m django makemigrations --check --dry-run \
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	@rm -rf $(LINT_DATA)
+	VESTIGE_DATA_DIR=$(LINT_DATA) $(VENV)/bin/mypy src
+	VESTIGE_DATA_DIR=$(LINT_DATA) $(PY) -m django makemigrations --check --dry-run \
 		--settings=tests.settings
-	@rm -rf test-artifacts/lint-data
+	@rm -rf $(LINT_DATA)
 
 test: install system-deps lint test-sqlite test-postgres
 

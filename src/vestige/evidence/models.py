@@ -207,7 +207,15 @@ class CustodyEvent(models.Model):
         return value if isinstance(value, dict) else {}
 
     def record(self) -> EventRecord:
-        """The event as the chain checker sees it (with the case's slug)."""
+        """The event as the chain checker sees it (with the case's slug).
+
+        Details that are no longer valid JSON (edited behind Vestige's back) are kept as text,
+        so the event still reaches the checker, which then reports it as changed.
+        """
+        try:
+            details = self.details_dict
+        except ValueError:
+            details = {"<undecodable>": self.details}
         return EventRecord(
             case=self.case.slug,
             seq=self.seq,
@@ -216,7 +224,7 @@ class CustodyEvent(models.Model):
             actor=self.actor,
             item_id=str(self.item_id) if self.item_id else None,
             item_sha256=self.item_sha256 or None,
-            details=self.details_dict,
+            details=details,
             prev_hash=self.prev_hash,
             event_hash=self.event_hash,
             signature=self.signature,
