@@ -54,3 +54,27 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.role} in {self.case.slug}"
+
+
+# The case graph lives in its own module; importing it here registers its models.
+from .graph import (  # noqa: E402
+    Actor,
+    ActorName,
+    ActorRelation,
+    CandidateClaim,
+    Claim,
+    Edit,
+    Incident,
+    IncidentActor,
+    IncidentCount,
+    IncidentRelation,
+    Place,
+    PlaceName,
+    Position,
+)
+
+__all__ = [
+    "Actor", "ActorName", "ActorRelation", "CandidateClaim", "Case", "Claim", "Edit", "Incident",
+    "IncidentActor", "IncidentCount", "IncidentRelation", "Membership", "Place", "PlaceName",
+    "Position",
+]
