@@ -17,14 +17,14 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     import json
 
     data = model_to_dict(instance)
-    for field in instance._meta.many_to_many:
+    for relation in instance._meta.many_to_many:
         if instance.pk:
-            data[field.name] = sorted(
-                getattr(instance, field.name).values_list("pk", flat=True)
+            data[relation.name] = sorted(
+                getattr(instance, relation.name).values_list("pk", flat=True)
             )
-    for field in instance._meta.fields:
-        if not field.editable and field.name not in data:
-            data[field.name] = getattr(instance, field.attname)
+    for column in instance._meta.fields:
+        if not column.editable and column.name not in data:
+            data[column.name] = getattr(instance, column.attname)
     loaded: dict[str, Any] = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     return loaded
 

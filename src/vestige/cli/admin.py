@@ -235,7 +235,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
         vestige serve --port 8000
     """
     setup_django()
-    from waitress import serve  # type: ignore[import-untyped]
+    from waitress import serve  # type: ignore[import-untyped,unused-ignore]
 
     from ..wsgi import application
 
