@@ -38,6 +38,8 @@ _FOLDS = (
     ("kh", "x"), ("iy", "i"), ("yi", "i"), ("ye", "e"), ("yo", "o"), ("ya", "ia"),
     ("yu", "iu"), ("ts", "c"), ("dzh", "j"), ("zh", "j"), ("sh", "s"), ("ch", "c"),
     ("gh", "g"), ("w", "v"), ("q", "g"), ("ck", "k"), ("ks", "x"), ("yan", "ian"),
+    # Russian writes Azerbaijani and Armenian h as х (kh): Ilham / Ильхам.
+    ("h", "x"),
 )
 
 
