@@ -6,6 +6,7 @@ from ninja.errors import AuthenticationError
 
 from .core.errors import NotFound, PermissionDenied, UserError
 from .evidence.api import router as evidence_router
+from .search.api import router as search_router
 
 api = NinjaAPI(
     title="Vestige API",
@@ -19,6 +20,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", evidence_router)
+api.add_router("/", search_router)
 
 
 @api.exception_handler(NotFound)

@@ -33,6 +33,12 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "fsync every blob before it is renamed into place. Only tests may turn it off.",
     ),
     "VESTIGE_MAX_UPLOAD_MB": ("2048", "Largest file accepted by the web and API upload."),
+    "VESTIGE_MAP_TILES": (
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "Tile URL of the incident map (Leaflet's {z}/{x}/{y}, optionally {s}). The map page "
+        "allows images from this host only; points still show when tiles cannot load. "
+        "Empty: no tiles, points on a plain background.",
+    ),
 }
 
 

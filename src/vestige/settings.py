@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import dj_database_url
 
-from .instance import data_dir, env, env_bool, secret_key
+from .instance import ENVIRONMENT, data_dir, env, env_bool, secret_key
 
 DATA_DIR: Path = data_dir()
 BLOB_ROOT: Path = DATA_DIR / "blobs"
 SIGNING_KEY_PATH: Path = DATA_DIR / "keys" / "instance-ed25519.pem"
 FSYNC_BLOBS: bool = env_bool("VESTIGE_FSYNC", True)
 MAX_UPLOAD_BYTES: int = int(env("VESTIGE_MAX_UPLOAD_MB", "2048") or 2048) * 1024 * 1024
+# Empty: the incident map draws its points on a plain background, with no tiles at all.
+MAP_TILE_URL: str = env("VESTIGE_MAP_TILES", ENVIRONMENT["VESTIGE_MAP_TILES"][0]) or ""
 
 SECRET_KEY = secret_key(DATA_DIR)
 DEBUG = env_bool("VESTIGE_DEBUG", False)
@@ -34,6 +37,7 @@ INSTALLED_APPS = [
     "vestige.web",
     "vestige.cases",
     "vestige.evidence",
+    "vestige.search",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +110,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Leaflet's JS, CSS and images come from the django-leaflet package and are served by the app
+# itself under static/leaflet/ (no CDN). The package is not an installed app: its admin module
+# needs GeoDjango and GDAL, which Vestige does not use.
+_leaflet = importlib.util.find_spec("leaflet")
+STATICFILES_DIRS = (
+    [str(Path(_leaflet.origin).parent / "static")] if _leaflet and _leaflet.origin else []
+)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

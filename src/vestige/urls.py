@@ -8,5 +8,6 @@ from .api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("search/", include("vestige.search.urls")),
     path("", include("vestige.web.urls")),
 ]

@@ -27,6 +27,18 @@ from . import tokens  # noqa: E402
 
 tokens.register(main)
 
+from . import graph  # noqa: E402
+
+graph.register(main)
+
+from . import search  # noqa: E402
+
+search.register(main)
+
+from . import casegraph  # noqa: E402
+
+casegraph.register(main)
+
 
 def run(argv: list[str] | None = None) -> Any:
     """Entry point that turns user errors into one line and exit code 2."""

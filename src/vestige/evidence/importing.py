@@ -26,6 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 
 from .. import __version__
 from ..cases.models import Case
@@ -34,6 +35,10 @@ from ..core.errors import UserError
 from ..core.ingest import IngestResult, ingest_file
 from .custody import PendingEvent, append_events
 from .models import Derivative, Item, ItemKind, SourceFile
+
+# Sent with ``items=[Item, ...]`` after a batch of new items and their derivatives is written
+# (bulk inserts send no post_save); the search index listens.
+items_recorded = Signal()
 
 BATCH_FILES = 64
 BATCH_SECONDS = 1.0
@@ -435,6 +440,7 @@ class Importer:
                 outcomes.append(outcome)
             Item.objects.bulk_create(new_items)
             Derivative.objects.bulk_create(derivatives)
+            items_recorded.send(sender=Importer, items=new_items)  # bulk inserts send no post_save
             append_events(self.case, events, actor=self.actor, user=self.user)
             SourceFile.objects.bulk_create(sources)
         return outcomes

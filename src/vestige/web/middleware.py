@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse
 
@@ -15,6 +16,36 @@ POLICY = (
 )
 
 
+# A view may allow images from more origins (the map's tile server) by naming them in this
+# attribute of its response; scripts stay 'self' on every page.
+EXTRA_IMAGE_SOURCES = "csp_img_src"
+
+
+def tile_origin(url: str) -> str:
+    """The CSP source of a tile URL template: ``https://tile.openstreetmap.org``; a ``{s}``
+    subdomain becomes a wildcard (``https://*.tile.example.org``); "" for no usable URL."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    host = parts.netloc.rsplit("@", 1)[-1]
+    if "{" in host:
+        labels = host.split(".")
+        if not labels[0].startswith("{") or any("{" in label for label in labels[1:]):
+            return ""
+        host = ".".join(["*", *labels[1:]])
+    if any(c in host for c in " ;,'\""):
+        return ""
+    return f"{parts.scheme}://{host}"
+
+
+def policy(extra_image_sources: Iterable[str] = ()) -> str:
+    """The Content-Security-Policy, with more image sources when a page needs them."""
+    extra = " ".join(s for s in extra_image_sources if s)
+    if not extra:
+        return POLICY
+    return POLICY.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {extra}")
+
+
 class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -22,7 +53,8 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if not request.path.startswith("/api/docs"):
-            response.headers.setdefault("Content-Security-Policy", POLICY)
+            extra = getattr(response, EXTRA_IMAGE_SOURCES, ())
+            response.headers.setdefault("Content-Security-Policy", policy(extra))
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )

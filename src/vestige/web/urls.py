@@ -1,7 +1,7 @@
 """URL map of the web UI. Every page below a case goes through its membership check."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from .views import cases, files, items
 
@@ -27,4 +27,5 @@ urlpatterns = [
          name="item-download"),
     path("cases/<slug:slug>/items/<uuid:item_id>/derivatives/<int:pk>",
          files.derivative_download, name="derivative-download"),
+    path("", include("vestige.web.graph_urls")),
 ]

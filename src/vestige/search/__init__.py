@@ -1,0 +1,1 @@
+"""One search across the evidence and the case graph, insensitive to diacritics and script."""
