@@ -359,3 +359,12 @@ def test_places_written_in_bulk_are_indexed_on_request(user: Any, case: Any) -> 
     assert search("Lachin", user=user).total == 0  # bulk inserts send no signals
     assert index_places([place]) == 1
     assert found(search("Լաչին", user=user)) == {("place", "Berdzor")}
+
+
+@pytest.mark.django_db
+def test_seeded_gazetteer_places_are_searchable(user: Any) -> None:
+    from vestige.cases.gazetteer import seed_gazetteer
+
+    seed_gazetteer(["AZ"])
+    found = search("Gəncə", user=user)
+    assert any(h.record_type == "place" and "Ganja" in h.title for h in found.hits), found

@@ -182,6 +182,11 @@ def seed_gazetteer_summary(country_codes: list[str]) -> SeedSummary:
         PlaceName.objects.bulk_create(names, batch_size=1000)
         summary.names_created = len(names)
         summary.names_created += _mark_contested(countries, summary)
+        if summary.places_created or summary.places_updated or summary.names_created:
+            # Bulk inserts send no signals: index the seeded places for search in one pass.
+            from ..search.index import index_places
+
+            index_places(Place.objects.filter(case=None, country_code__in=countries))
     return summary
 
 
