@@ -35,6 +35,14 @@ def _isolated_blobs(settings: Any, tmp_path: Path) -> None:
     settings.BLOB_ROOT = tmp_path / "blobs"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Sign-in throttling counts failures in the cache; no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def user(django_user_model: Any) -> Any:
     return django_user_model.objects.create_user(username="amira", password="correct-horse-9")

@@ -3,16 +3,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from .login import ThrottledLoginView
 from .views import cases, files, items
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="vestige/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", cases.case_list, name="case-list"),
     path("cases/<slug:slug>/", cases.case_detail, name="case-detail"),
