@@ -30,8 +30,41 @@ def media_type_choices(types: Iterable[str], current: str = "") -> list[tuple[st
     return choices
 
 
-class ItemFilterForm(forms.Form):
+class ListFilterForm(forms.Form):
+    """What every list filter shares: a date range checked for order, a validated sort with a
+    default, and whether any filter is in use. Subclasses name their fields."""
+
+    date_range: tuple[str, str] = ("date_from", "date_to")
+    filter_fields: tuple[str, ...] = ()
+    default_sort = ""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        first, last = self.date_range
+        start, end = cleaned.get(first), cleaned.get(last)
+        if start and end and start > end:
+            self.add_error(last, "The end date is before the start date.")
+        return cleaned
+
+    @property
+    def sort_key(self) -> str:
+        """The validated sort, or the list's default."""
+        value = self.cleaned_data.get("sort") if hasattr(self, "cleaned_data") else None
+        return value or self.default_sort
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter (not just the sort) is in use."""
+        data = getattr(self, "cleaned_data", {})
+        return any(data.get(k) for k in self.filter_fields)
+
+
+class ItemFilterForm(ListFilterForm):
     """Filter and sort of a case's items, read from the query string."""
+
+    date_range = ("captured_from", "captured_to")
+    filter_fields = ("kind", "type", "captured_from", "captured_to")
+    default_sort = DEFAULT_SORT
 
     kind = forms.ChoiceField(
         required=False, choices=[("", "All kinds"), *ItemKind.choices], label="Kind"
@@ -57,25 +90,6 @@ class ItemFilterForm(forms.Form):
         type_field = self.fields["type"]
         assert isinstance(type_field.widget, forms.Select)
         type_field.widget.choices = media_type_choices(media_types, current)
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        start, end = cleaned.get("captured_from"), cleaned.get("captured_to")
-        if start and end and start > end:
-            self.add_error("captured_to", "The end date is before the start date.")
-        return cleaned
-
-    @property
-    def sort_key(self) -> str:
-        """The validated sort, or the default (newest first)."""
-        value = self.cleaned_data.get("sort") if hasattr(self, "cleaned_data") else None
-        return value or DEFAULT_SORT
-
-    @property
-    def active(self) -> bool:
-        """Whether any filter (not just the sort) is in use."""
-        data = getattr(self, "cleaned_data", {})
-        return any(data.get(k) for k in ("kind", "type", "captured_from", "captured_to"))
 
     def apply(self, items: QuerySet[Item]) -> QuerySet[Item]:
         """``items`` filtered and sorted by the valid fields; invalid ones are ignored."""

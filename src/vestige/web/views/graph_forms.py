@@ -19,6 +19,7 @@ from ...cases.graph import (
 from ...core.edtf import parse_edtf
 from ...core.errors import UserError
 from ...core.names import name_keys
+from ..forms import ListFilterForm
 
 # The controlled vocabularies are data files (vestige/cases/vocabularies/*.yaml): forms store
 # their codes and pages show their labels. A stored value the vocabulary does not know is still
@@ -71,8 +72,11 @@ def clean_edtf(value: str, required: bool = False) -> str:
     return value
 
 
-class IncidentFilterForm(forms.Form):
+class IncidentFilterForm(ListFilterForm):
     """Filters and sort of a case's incidents, read from the query string."""
+
+    filter_fields = ("q", "event_type", "status", "date_from", "date_to", "place")
+    default_sort = "date_lower"
 
     q = forms.CharField(required=False, max_length=200, label="Title contains")
     event_type = forms.ChoiceField(required=False, label="Event type")
@@ -101,24 +105,6 @@ class IncidentFilterForm(forms.Form):
         known = {code for code, _ in field.choices}
         extra = sorted({v for v in event_types or [] if v} | ({current} if current else set()))
         field.choices += [(v, vocabularies.label(ACLED, v)) for v in extra if v not in known]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
-        return cleaned
-
-    @property
-    def sort_key(self) -> str:
-        value = self.cleaned_data.get("sort") if hasattr(self, "cleaned_data") else None
-        return value or "date_lower"
-
-    @property
-    def active(self) -> bool:
-        data = getattr(self, "cleaned_data", {})
-        return any(data.get(k) for k in ("q", "event_type", "status", "date_from", "date_to",
-                                         "place"))
 
     def apply(self, incidents: QuerySet[Incident]) -> QuerySet[Incident]:
         """``incidents`` filtered by the valid fields. A date range keeps every incident whose
