@@ -17,7 +17,7 @@ PYTEST := $(PY) -m pytest -p no:cacheprovider
 # Folders ruff checks (benchmarks/ only where it exists).
 LINT_PATHS := src tests $(wildcard benchmarks)
 
-.PHONY: help install system-deps run test test-sqlite test-postgres lint bench bench-quick clean
+.PHONY: help install system-deps run test test-sqlite test-postgres lint bench bench-quick bench-neardup clean
 
 help:
 	@echo "make install      virtualenv in .venv with Vestige and its dev tools (editable)"
@@ -26,6 +26,7 @@ help:
 	@echo "make lint         ruff check, mypy, and a check that no migration is missing"
 	@echo "make test         lint, then pytest on SQLite, then pytest on a throwaway PostgreSQL"
 	@echo "make bench        import benchmark (1 GB + 20,000 small files); bench-quick: 100 MB + 2,000"
+	@echo "make bench-neardup  near-duplicate search over 100,000 texts + 100,000 images"
 	@echo "make clean        remove .venv, caches and test artifacts"
 
 # The virtualenv; Debian's python3 needs python3-venv for it.
@@ -88,6 +89,9 @@ bench: install
 
 bench-quick: install
 	$(PY) benchmarks/bench_import.py --quick
+
+bench-neardup: install
+	$(PY) benchmarks/bench_neardup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts benchmarks/results/tmp \

@@ -3,7 +3,8 @@
 #
 #   scripts/system-deps.sh [all|test|run|venv]
 #
-#   all, test  chromium, ffmpeg, postgresql, libmagic1, openssl, fonts-dejavu-core (the default)
+#   all, test  chromium, ffmpeg, postgresql, libmagic1, openssl, fonts-dejavu-core, wget
+#              (the default; wget is the capture benchmark's baseline)
 #   run        ffmpeg and libmagic1: enough to run the app (`make run`)
 #   venv       python3-venv: only when `python3 -m venv` cannot work
 #
@@ -36,13 +37,14 @@ present() {
             || have_glob '/usr/lib/libmagic.so.1' ;;
         openssl) have_cmd openssl ;;
         fonts-dejavu-core) [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] ;;
+        wget) have_cmd wget ;;
         python3-venv) python3 -c 'import ensurepip, venv' >/dev/null 2>&1 ;;
         *) echo "system-deps: unknown package $1" >&2; return 1 ;;
     esac
 }
 
 case $profile in
-    all | test) wanted=(chromium ffmpeg postgresql libmagic1 openssl fonts-dejavu-core) ;;
+    all | test) wanted=(chromium ffmpeg postgresql libmagic1 openssl fonts-dejavu-core wget) ;;
     run) wanted=(ffmpeg libmagic1) ;;
     venv) wanted=(python3-venv) ;;
     *)

@@ -320,3 +320,46 @@ def test_vestige_demo_command_twice(cli_env: dict[str, str]) -> None:
     assert "6 items" in second.stdout
     verified = vestige(["verify", "--case", DEMO_SLUG], cli_env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_demo_registry_has_invented_people_consents_claims_and_statistics(
+    data_dir: Path, admin: Any
+) -> None:
+    from vestige.protection import services
+    from vestige.protection.models import (
+        ClaimCategory,
+        Consent,
+        DamageClaim,
+        DuplicateSuspicion,
+        ProtectedPerson,
+    )
+    from vestige.protection.statistics import registry_statistics
+
+    summary = load_demo(owner="admin", actor="t")
+    case = Case.objects.get(slug=DEMO_SLUG)
+    people = list(ProtectedPerson.objects.filter(case=case))
+    assert 28 <= len(people) <= 35
+    assert f"The protection registry holds {len(people)} INVENTED people" in summary
+    officer = Membership.objects.get(case=case, user__username="demo-officer")
+    assert officer.role == "protection_officer" and not officer.user.has_usable_password()
+    assert Membership.objects.get(case=case, user=admin).role == "owner"
+    identities = [services.open_identity(p) for p in people]
+    assert all("INVENTED" in i["notes"] for i in identities)
+    assert all(i["contacts"][0].endswith("@example.invalid") for i in identities
+               if i.get("contacts"))
+    assert len({p.place_of_origin_id for p in people}) >= 5
+    assert {c for c, _ in ClaimCategory.choices} == set(
+        DamageClaim.objects.filter(person__case=case).values_list("category", flat=True))
+    consents = Consent.objects.filter(person__case=case)
+    assert consents.filter(withdrawn_at__isnull=False).count() == 3
+    assert consents.filter(withdrawn_at__isnull=True).count() > 30
+    assert DuplicateSuspicion.objects.filter(case=case, status="open").count() == 1
+
+    stats = registry_statistics(case, admin)
+    cells = [v for t in stats.tables() for row in t.cells for v in row]
+    assert any(v is None for v in cells), "some cells are suppressed"
+    assert any(v is not None and v >= stats.threshold for v in cells), "some are published"
+
+    again = load_demo(owner="admin", actor="t")
+    assert ProtectedPerson.objects.filter(case=case).count() == len(people)
+    assert f"holds {len(people)} INVENTED people" in again

@@ -4,8 +4,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
+from .capture.api import router as capture_router
 from .core.errors import NotFound, PermissionDenied, UserError
 from .evidence.api import router as evidence_router
+from .protection.api import router as registry_router
 from .search.api import router as search_router
 
 api = NinjaAPI(
@@ -15,12 +17,15 @@ api = NinjaAPI(
         "Cases, items, custody and import. Every call checks case membership. Authenticate "
         "with the browser session (unsafe methods then need the CSRF token) or with "
         "`Authorization: Bearer TOKEN` (make one with `vestige token create USERNAME`). "
-        "Errors are `{\"detail\": \"...\"}`."
+        "Errors are `{\"detail\": \"...\"}`. The protection registry is pseudonymised: no "
+        "identity is ever returned by the API, to any role (reveal it in the web UI)."
     ),
     urls_namespace="api",
 )
 api.add_router("/", evidence_router)
 api.add_router("/", search_router)
+api.add_router("/", registry_router)
+api.add_router("/", capture_router)
 
 
 @api.exception_handler(NotFound)

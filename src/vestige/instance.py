@@ -39,6 +39,45 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "allows images from this host only; points still show when tiles cannot load. "
         "Empty: no tiles, points on a plain background.",
     ),
+    "VESTIGE_CAPTURE_TIMEOUT": (
+        "90",
+        "Seconds one web capture may take for its page (each single request gets at most 30). "
+        "A capture that shows no progress for this long plus a minute counts as interrupted "
+        "and is requeued when `vestige worker` starts.",
+    ),
+    "VESTIGE_CAPTURE_MAX_MB": (
+        "500",
+        "Largest total of responses one web capture may download; beyond it the capture "
+        "stops with the outcome too_large.",
+    ),
+    "VESTIGE_CAPTURE_PARALLEL": (
+        "2",
+        "Web captures run at once: by one `vestige capture` in the foreground, and by all "
+        "`vestige worker` processes together.",
+    ),
+    "VESTIGE_CAPTURE_RETRIES": (
+        "2",
+        "Further attempts after a transient failure of a web capture (timeout, connection "
+        "reset, 5xx answer); 0 = no retry.",
+    ),
+    "VESTIGE_CAPTURE_ALLOW_PRIVATE_ADDRESSES": (
+        "false",
+        "Let web captures reach private, loopback, link-local and reserved addresses. Leave "
+        "off on a server: it stops captures from probing the internal network.",
+    ),
+    "VESTIGE_PROTECTION_KEY": (
+        "$VESTIGE_DATA_DIR/keys/protection.key (created on first use, 0600)",
+        "Key ring that seals protected identities (victims, witnesses, displaced people), for "
+        "servers that keep secrets outside the data dir: the contents of a protection.key file, "
+        "or the base64 of one 32-byte key. When set, the key file is not read or written; "
+        "`vestige keys rotate` then prints the new key ring for you to install.",
+    ),
+    "VESTIGE_STATS_MIN_CELL": (
+        "5",
+        "Smallest count the registry statistics publish: every count from 1 to one below it is "
+        "suppressed, with the other cells needed so that totals cannot give it back (pages, CSV "
+        "exports and charts alike). A command may raise it for one run, never lower it.",
+    ),
 }
 
 

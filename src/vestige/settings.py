@@ -12,10 +12,22 @@ from .instance import ENVIRONMENT, data_dir, env, env_bool, secret_key
 DATA_DIR: Path = data_dir()
 BLOB_ROOT: Path = DATA_DIR / "blobs"
 SIGNING_KEY_PATH: Path = DATA_DIR / "keys" / "instance-ed25519.pem"
+PROTECTION_KEY_PATH: Path = DATA_DIR / "keys" / "protection.key"
+PROTECTION_KEY: str = env("VESTIGE_PROTECTION_KEY") or ""
+STATS_MIN_CELL: int = int(env("VESTIGE_STATS_MIN_CELL", "5") or 5)
+if STATS_MIN_CELL < 1:
+    raise ValueError("VESTIGE_STATS_MIN_CELL must be 1 or more")
 FSYNC_BLOBS: bool = env_bool("VESTIGE_FSYNC", True)
 MAX_UPLOAD_BYTES: int = int(env("VESTIGE_MAX_UPLOAD_MB", "2048") or 2048) * 1024 * 1024
 # Empty: the incident map draws its points on a plain background, with no tiles at all.
 MAP_TILE_URL: str = env("VESTIGE_MAP_TILES", ENVIRONMENT["VESTIGE_MAP_TILES"][0]) or ""
+# Web capture (vestige.capture): limits of one capture, parallelism, retries, address guard.
+CAPTURE_TIMEOUT: float = float(env("VESTIGE_CAPTURE_TIMEOUT", "90") or 90)
+CAPTURE_MAX_BYTES: int = int(env("VESTIGE_CAPTURE_MAX_MB", "500") or 500) * 1024 * 1024
+CAPTURE_PARALLEL: int = max(1, int(env("VESTIGE_CAPTURE_PARALLEL", "2") or 2))
+CAPTURE_RETRIES: int = max(0, int(env("VESTIGE_CAPTURE_RETRIES", "2") or 0))
+CAPTURE_RETRY_DELAY: float = 2.0  # seconds before the first retry; doubles after each
+CAPTURE_ALLOW_PRIVATE_ADDRESSES: bool = env_bool("VESTIGE_CAPTURE_ALLOW_PRIVATE_ADDRESSES", False)
 
 SECRET_KEY = secret_key(DATA_DIR)
 DEBUG = env_bool("VESTIGE_DEBUG", False)
@@ -38,6 +50,8 @@ INSTALLED_APPS = [
     "vestige.cases",
     "vestige.evidence",
     "vestige.search",
+    "vestige.capture",
+    "vestige.protection",
 ]
 
 MIDDLEWARE = [

@@ -39,6 +39,14 @@ from . import casegraph  # noqa: E402
 
 casegraph.register(main)
 
+from . import registry  # noqa: E402
+
+registry.register(main)
+
+from . import capture  # noqa: E402
+
+capture.register(main)
+
 
 def run(argv: list[str] | None = None) -> Any:
     """Entry point that turns user errors into one line and exit code 2."""

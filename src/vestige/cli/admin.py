@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import secrets
 import sys
+from dataclasses import asdict
+from pathlib import Path
 
 import click
 
+from ..cases.roles import ROLE_DESCRIPTIONS, Role
 from ..core.errors import NotFound, UserError
 from .base import cli_actor, emit_json, setup_django
 
@@ -24,12 +27,20 @@ def init_command() -> None:
     from django.core.management import call_command
 
     from ..evidence.keys import instance_key
+    from ..protection import keys as protection_keys
 
     call_command("migrate", interactive=False, verbosity=0)
     key = instance_key()
+    ring = protection_keys.keyring()
+    where = (
+        "from VESTIGE_PROTECTION_KEY"
+        if protection_keys.from_environment()
+        else f"{protection_keys.key_path()}; back it up apart from the database"
+    )
     click.echo(f"data folder: {settings.DATA_DIR}")
     click.echo(f"database:    {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
     click.echo(f"signing key: {key.key_id} ({settings.SIGNING_KEY_PATH})")
+    click.echo(f"protection key: {ring.current_id} ({where})")
 
 
 @click.group("user")
@@ -162,7 +173,10 @@ def case_list(as_json: bool) -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["owner", "investigator", "analyst", "reviewer", "viewer"]),
+    type=click.Choice([role.value for role in Role]),
+    help="What the member may do: " + "; ".join(
+        f"{role.value}: {text}" for role, text in ROLE_DESCRIPTIONS.items()
+    ),
 )
 def case_add_member(slug: str, username: str, role: str) -> None:
     """Give an account a role in a case (or change its role).
@@ -180,7 +194,7 @@ def case_add_member(slug: str, username: str, role: str) -> None:
 
 @click.group("keys")
 def keys_group() -> None:
-    """The instance's signing key."""
+    """The instance's signing key and the protection key ring."""
 
 
 @keys_group.command("show")
@@ -205,6 +219,43 @@ def keys_show(as_json: bool) -> None:
         return
     click.echo(key.public_pem(), nl=False)
     click.echo(f"key id: {key.key_id}", err=True)
+
+
+@keys_group.command("rotate")
+@click.option(
+    "--new-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the new key ring when the key comes from VESTIGE_PROTECTION_KEY "
+    "(required then; install the file's contents as VESTIGE_PROTECTION_KEY afterwards).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def keys_rotate(new_key_file: Path | None, as_json: bool) -> None:
+    """Re-seal every protected identity under a new protection key.
+
+    A new key is generated and written to the key file next to the current one; then, in one
+    database transaction, every sealed identity and household is re-sealed under it (and
+    checked), and every match key recomputed. Only after that commits is the new key made
+    current and the old one retired (dropped from the file). If the command is interrupted,
+    the data stays readable; run it again to finish. Take a new backup of the key file with
+    the database afterwards: a database backup from before the rotation needs the old key.
+
+    Example:
+
+        vestige keys rotate
+    """
+    setup_django()
+    from ..protection.services import rotate_keys
+
+    report = rotate_keys(key_file=new_key_file, label=cli_actor())
+    if as_json:
+        emit_json(asdict(report))
+        return
+    click.echo(
+        f"re-sealed {report.people} people and {report.households} households, "
+        f"recomputed {report.match_keys} match keys"
+    )
+    click.echo(f"protection key {report.old_key_id} retired; now {report.new_key_id}")
+    click.echo(f"key ring: {report.key_file}")
 
 
 @click.command("demo")
@@ -255,6 +306,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
 def worker_command(batch: bool) -> None:
     """Run background tasks queued by the web app, the API and other commands.
 
+    On start it requeues web captures whose run was interrupted (see `vestige capture`).
+
     Example:
 
         vestige worker
@@ -262,6 +315,11 @@ def worker_command(batch: bool) -> None:
     setup_django()
     from django.core.management import call_command
 
+    from ..capture.tasks import resume_interrupted
+
+    requeued = resume_interrupted()
+    if requeued:
+        click.echo(f"resuming {requeued} interrupted web capture(s)", err=True)
     args = ["--batch", "--no-startup-delay"] if batch else []
     call_command("db_worker", *args)
 

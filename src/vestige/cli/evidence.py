@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..core.errors import UserError
+from ..protection.columns import RECIPIENTS
 from .base import cli_actor, emit_json, setup_django
 
 
@@ -228,23 +229,37 @@ def verify_command(slug: str | None, as_json: bool, background: bool) -> None:
 @click.option(
     "--out", "out", required=True, type=click.Path(path_type=Path), help="The zip file to write."
 )
-def export_command(slug: str, out: Path) -> None:
+@click.option(
+    "--recipient",
+    type=click.Choice(RECIPIENTS),
+    default=None,
+    help="Who the bundle is for. Items linked to protected people go in only with their consent "
+    "for this recipient (use: evidence); without --recipient they are all withheld.",
+)
+def export_command(slug: str, out: Path, recipient: str | None) -> None:
     """Write a case's export bundle: originals, manifest, SHA256SUMS, custody log, signature.
 
     The bundle can be checked without Vestige (see the README), or with `verify-bundle`.
+    Testimony and documents of protected people obey their recorded consent: withheld items are
+    listed in the manifest by id only, and their custody events without their contents.
 
     Example:
 
-        vestige export nk-2023 --out nk-2023-bundle.zip
+        vestige export nk-2023 --out nk-2023-icc.zip --recipient icc
     """
     setup_django()
     from ..evidence.bundles import export_case
 
-    manifest = export_case(_case(slug), out, actor=cli_actor())
+    manifest = export_case(_case(slug), out, actor=cli_actor(), recipient=recipient)
     click.echo(
         f"wrote {out}: {len(manifest['items'])} items, {manifest['custody']['events']} custody "
         f"events, signed by key {manifest['key_id']}"
     )
+    if manifest["withheld"]:
+        click.echo(
+            f"withheld {len(manifest['withheld'])} items linked to protected people without "
+            f"consent for {recipient or 'an unnamed recipient'} (listed by id in the manifest)"
+        )
 
 
 @click.command("verify-bundle")

@@ -3,6 +3,12 @@
 A bundle holds ``originals/…``, ``custody.jsonl``, ``manifest.json``, ``SHA256SUMS``,
 ``public-key.pem`` and ``manifest.json.sig`` (a raw Ed25519 signature over the manifest's bytes).
 The same checks can be made by hand with ``sha256sum -c`` and ``openssl pkeyutl -verify``.
+
+A bundle made for a recipient may withhold items (a protected person did not consent to that
+recipient). Their custody events are then exported as *withheld* records: the sequence number,
+the hashes that link the chain and the signature, but not the contents (which name files and
+people). The chain still checks — each withheld record's signature covers its hash, and the
+next event links to it — only its contents cannot be recomputed, since they are not there.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .custody import EventRecord, check_chain
 from .signing import load_public_key_pem, public_key_fingerprint, verify_signature
@@ -23,6 +30,49 @@ SUMS = "SHA256SUMS"
 PUBLIC_KEY = "public-key.pem"
 CUSTODY = "custody.jsonl"
 REQUIRED = (MANIFEST, SIGNATURE, SUMS, PUBLIC_KEY, CUSTODY)
+
+
+WITHHELD_FIELDS = ("case", "seq", "item_id", "prev_hash", "event_hash", "signature", "key_id")
+
+
+def withheld_event(record: EventRecord, reason: str) -> dict[str, Any]:
+    """The line exported for an event whose contents are withheld: links and signature only."""
+    fields = record.as_dict()
+    return {**{name: fields[name] for name in WITHHELD_FIELDS}, "withheld": reason}
+
+
+@dataclass(frozen=True)
+class WithheldEventRecord(EventRecord):
+    """A withheld event read back from a bundle: its hash is taken as exported, not recomputed.
+
+    Its signature and its place in the chain are still checked, so it cannot be inserted,
+    removed, reordered or have its hash changed, and it cannot be "filled in" with contents that
+    do not hash to the signed value. Which events are withheld is listed in the signed manifest,
+    so stripping the contents of another event after export is found too.
+    """
+
+    def compute_hash(self) -> str:
+        return self.event_hash
+
+
+def read_event(data: dict[str, Any]) -> EventRecord:
+    """One line of a bundle's custody log: a full event or a withheld one."""
+    if data.get("withheld"):
+        return WithheldEventRecord(
+            case=str(data["case"]),
+            seq=int(data["seq"]),
+            action="withheld",
+            timestamp="",
+            actor="",
+            item_id=data.get("item_id"),
+            item_sha256=None,
+            details={"withheld": data["withheld"]},
+            prev_hash=str(data["prev_hash"]),
+            event_hash=str(data["event_hash"]),
+            signature=str(data["signature"]),
+            key_id=str(data.get("key_id", "")),
+        )
+    return EventRecord(**data)
 
 
 @dataclass
@@ -137,11 +187,17 @@ def verify_bundle(path: Path, trusted_key_pem: bytes | None = None) -> BundleRep
                 continue
             try:
                 data = json.loads(line)
-                events.append(EventRecord(**data))
-            except (json.JSONDecodeError, TypeError) as exc:
+                events.append(read_event(data))
+            except (json.JSONDecodeError, TypeError, KeyError, ValueError) as exc:
                 report.problems.append(f"{CUSTODY} line {number}: unreadable ({exc})")
         report.events = len(events)
         head = manifest.get("custody", {})
+        stubbed = sorted(e.seq for e in events if isinstance(e, WithheldEventRecord))
+        if stubbed != sorted(head.get("withheld_events", [])):
+            report.problems.append(
+                f"{CUSTODY}: withheld events {stubbed[:10]} do not match the manifest's list "
+                f"{sorted(head.get('withheld_events', []))[:10]}"
+            )
         expected = (head.get("head_seq", 0), head.get("head_hash", "0" * 64))
         chain = check_chain(events, public, expected_head=expected)
         report.problems.extend(f"{CUSTODY}: {problem}" for problem in chain.problems)

@@ -30,6 +30,7 @@ ACTIONS = (
     "derived",
     "redacted",
     "transferred",
+    "restricted",  # access narrowed (e.g. testimony linked to a protected person)
 )
 
 

@@ -84,6 +84,7 @@ def ingest_file(
                 )
                 continue
             result.errors.extend({"stage": stage.tool(), "error": e} for e in outcome.errors)
+            result.warnings.extend(outcome.warnings)
             result.metadata.update(outcome.metadata)
             if outcome.captured_at and not result.captured_at:
                 result.captured_at = outcome.captured_at

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import mimetypes
+import zipfile
+import zlib
 from pathlib import Path
 
 import magic
@@ -26,10 +28,41 @@ _COMPATIBLE = {
 }
 
 
+WARC = "application/warc"
+WACZ = "application/wacz"  # the type the WACZ specification suggests; a zip with a datapackage
+
+
+def _starts_like_warc(path: Path) -> bool:
+    """A WARC, plain or gzip (judged from the start of the first gzip member)."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(b"\x1f\x8b"):
+        try:
+            head = zlib.decompressobj(wbits=31).decompress(head, 16)
+        except zlib.error:
+            return False
+    return head.startswith(b"WARC/")
+
+
+def _is_wacz(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(info.filename == "datapackage.json" for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def detect_media_type(path: Path) -> str:
     """The media type of a file, from its first bytes."""
     detected = magic.from_file(str(path), mime=True)
-    return _ALIASES.get(detected, detected)
+    detected = _ALIASES.get(detected, detected)
+    if detected == "application/zip" and _is_wacz(path):
+        return WACZ
+    if detected in ("application/gzip", "text/plain", "application/octet-stream") and (
+        _starts_like_warc(path)
+    ):
+        return WARC
+    return detected
 
 
 def expected_media_type(name: str) -> str | None:

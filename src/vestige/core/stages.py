@@ -41,6 +41,7 @@ class StageResult:
     derived: list[DerivedFile] = field(default_factory=list)
     captured_at: str | None = None  # ISO 8601 when the file says when it was made
     errors: list[str] = field(default_factory=list)  # partial failures; the rest still counts
+    warnings: list[str] = field(default_factory=list)  # facts about the file worth a warning
 
 
 class Stage:
@@ -354,4 +355,16 @@ class MediaStage(Stage):
         return result
 
 
-DEFAULT_STAGES: tuple[type[Stage], ...] = (ImageStage, PdfStage, TextStage, MediaStage)
+def _archive_stages() -> tuple[type[Stage], ...]:
+    from .archives.stage import WaczStage, WarcStage  # imports this module: import late
+
+    return (WarcStage, WaczStage)
+
+
+DEFAULT_STAGES: tuple[type[Stage], ...] = (
+    ImageStage,
+    PdfStage,
+    TextStage,
+    MediaStage,
+    *_archive_stages(),
+)

@@ -21,6 +21,7 @@ from ..evidence.importing import Importer, display_path
 from ..evidence.models import Item
 from .files import DemoFile, write_demo_files
 from .graph import load_demo_graph
+from .registry import DEMO_OFFICER, load_demo_registry
 
 DEMO_SLUG = "nagorno-karabakh-demo"
 DEMO_TITLE = "Nagorno-Karabakh 2020–2023 (demonstration)"
@@ -95,6 +96,7 @@ def load_demo(owner: str = "admin", actor: str = "demo", use_ffmpeg: bool | None
             item = Item.objects.get(pk=outcome.item_id, case=case)
             described += _describe(item, demo)
     graph = load_demo_graph(case, actor)
+    registry = load_demo_registry(case)
     kinds = Counter(Item.objects.filter(case=case).values_list("kind", flat=True))
     total = sum(kinds.values())
     breakdown = ", ".join(
@@ -117,6 +119,14 @@ def load_demo(owner: str = "admin", actor: str = "demo", use_ffmpeg: bool | None
         f"added {graph['incidents']} incidents, {graph['actors']} actors and "
         f"{graph['claims']} claims linking the items to them.",
     ]
+    parts.append(
+        f"The protection registry holds {registry['people']} INVENTED people, shown by "
+        f"pseudonym; {DEMO_OFFICER!r}, a protection officer without a password, recorded them. "
+        "To reveal identities and record consent, sign in as that officer after "
+        f"`vestige user password {DEMO_OFFICER}`, or make another account (not the owner: a "
+        f"member has one role) an officer: `vestige case add-member {DEMO_SLUG} USERNAME "
+        "--role protection_officer`."
+    )
     if problems:
         parts.append(f"These files could not be imported: {'; '.join(problems)}.")
     return " ".join(parts)

@@ -181,14 +181,17 @@ def _user(request: HttpRequest) -> Any:
     return request.auth  # type: ignore[attr-defined]
 
 
-def _item(case: Case, item_id: str) -> Item:
-    """The item ``item_id`` of ``case``; NotFound for a malformed id or an item elsewhere."""
+def _item(case: Case, item_id: str, user: Any) -> Item:
+    """The item ``item_id`` of ``case``; NotFound for a malformed id, an item elsewhere, or
+    testimony linked to a protected person that ``user`` may not open (its existence hidden)."""
+    from ..protection.access import can_open_item
+
     try:
         key = uuid.UUID(item_id)
     except ValueError as exc:
         raise NotFound(f"no item {item_id!r}") from exc
     item = Item.objects.filter(case=case, pk=key).first()
-    if item is None:
+    if item is None or not can_open_item(user, item):
         raise NotFound(f"no item {item_id!r} in case {case.slug!r}")
     return item
 
@@ -251,8 +254,11 @@ def get_case(request: HttpRequest, slug: str) -> CaseOut:
 )
 def list_items(request: HttpRequest, slug: str, filters: Query[ItemQuery]) -> ItemPage:
     """A page of the case's items, newest capture first, with the total matching the filters."""
-    case = case_for(_user(request), slug, Permission.VIEW)
-    items = Item.objects.filter(case=case)
+    from ..protection.access import hide_protected
+
+    user = _user(request)
+    case = case_for(user, slug, Permission.VIEW)
+    items = hide_protected(Item.objects.filter(case=case), user, case)
     if filters.kind:
         items = items.filter(kind=filters.kind)
     if filters.media_type:
@@ -276,7 +282,7 @@ def get_item(request: HttpRequest, slug: str, item_id: str) -> ItemDetailOut:
     """One item in full, with its derivatives. The view is recorded in the custody log."""
     user = _user(request)
     case = case_for(user, slug, Permission.VIEW)
-    item = _item(case, item_id)
+    item = _item(case, item_id, user)
     record_event(case, "viewed", item=item, actor=actor_label(user), user=user,
                  details={"via": "api"})
     return ItemDetailOut(
@@ -311,8 +317,9 @@ def get_item(request: HttpRequest, slug: str, item_id: str) -> ItemDetailOut:
 )
 def item_custody(request: HttpRequest, slug: str, item_id: str) -> list[CustodyEventOut]:
     """Every custody event about the item, in log order (``seq``)."""
-    case = case_for(_user(request), slug, Permission.VIEW)
-    item = _item(case, item_id)
+    user = _user(request)
+    case = case_for(user, slug, Permission.VIEW)
+    item = _item(case, item_id, user)
     events = CustodyEvent.objects.filter(case=case, item=item).order_by("seq")
     return [
         CustodyEventOut(
@@ -344,7 +351,7 @@ def download_item(request: HttpRequest, slug: str, item_id: str) -> StreamingHtt
     """The original file (needs the download permission). The download is recorded."""
     user = _user(request)
     case = case_for(user, slug, Permission.DOWNLOAD)
-    item = _item(case, item_id)
+    item = _item(case, item_id, user)
     store = LocalBlobStore(settings.BLOB_ROOT, fsync=settings.FSYNC_BLOBS)
     if not store.exists(item.sha256):
         raise NotFound(f"the original of item {item.pk} is missing from the store")

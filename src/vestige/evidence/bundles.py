@@ -4,6 +4,13 @@ The originals are streamed into a temporary zip first. Then, in one transaction,
 ``exported`` custody event is recorded for every item, and the custody log, manifest, checksums,
 public key and signature are appended; only then is the zip renamed into place. A failed export
 leaves no bundle and no export events behind.
+
+Consent: an item linked to a protected person (testimony, supporting document, or anything
+extracted from one) goes into a bundle only when it is made for a named recipient and every
+person linked to it consented to that recipient using it as evidence, consent not withdrawn. Any
+other such item is withheld: not in the zip, listed in the manifest by id only with the reason
+"consent", and its custody events exported without their contents (see :mod:`vestige.core.bundle`).
+Nothing from the protection registry itself (identities, pseudonyms) is ever exported.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from django.db import transaction
 from .. import __version__
 from ..cases.models import Case
 from ..core.blobstore import LocalBlobStore
-from ..core.bundle import CUSTODY, MANIFEST, PUBLIC_KEY, SIGNATURE, SUMS
+from ..core.bundle import CUSTODY, MANIFEST, PUBLIC_KEY, SIGNATURE, SUMS, withheld_event
 from ..core.custody import canonical_json
 from ..core.errors import UserError
 from .custody import record_event, utc_timestamp
@@ -53,15 +60,94 @@ def _write_member(archive: zipfile.ZipFile, name: str, chunks: Any) -> str:
     return digest.hexdigest()
 
 
-def export_case(case: Case, out: Path, actor: str, user: Any = None) -> dict[str, Any]:
-    """Write the bundle for ``case`` to ``out`` and return its manifest."""
+CONSENT_USE = "evidence"
+
+
+def consent_screen(
+    case: Case, items: list[Item], recipient: str | None
+) -> tuple[set[Any], set[Any]]:
+    """(ids withheld for lack of consent, ids of protected items included with consent).
+
+    An item is protected when it or an item it was extracted from is linked to a protected
+    person; it is included only if every such person consents to ``recipient`` using it as
+    evidence today. With no recipient, every protected item is withheld.
+    """
+    from ..protection.models import PersonItem, ProtectedPerson
+    from ..protection.services import consent_allows
+
+    linked: dict[Any, set[Any]] = {}
+    for item_id, person_id in PersonItem.objects.filter(person__case=case).values_list(
+        "item_id", "person_id"
+    ):
+        linked.setdefault(item_id, set()).add(person_id)
+    if not linked:
+        return set(), set()
+    parents = {item.pk: item.parent_id for item in items}
+    allowed: dict[Any, bool] = {}
+
+    def people_of(item_id: Any) -> set[Any]:
+        found: set[Any] = set()
+        seen: set[Any] = set()
+        current = item_id
+        while current is not None and current not in seen:
+            seen.add(current)
+            found |= linked.get(current, set())
+            current = parents.get(current)
+        return found
+
+    def consents(person_id: Any) -> bool:
+        if person_id not in allowed:
+            person = ProtectedPerson.objects.get(pk=person_id)
+            allowed[person_id] = recipient is not None and consent_allows(
+                person, recipient, CONSENT_USE
+            )
+        return allowed[person_id]
+
+    withheld: set[Any] = set()
+    included: set[Any] = set()
+    for item in items:
+        people = people_of(item.pk)
+        if not people:
+            continue
+        if all(consents(person_id) for person_id in sorted(people, key=str)):
+            included.add(item.pk)
+        else:
+            withheld.add(item.pk)
+    return withheld, included
+
+
+def _check_recipient(recipient: str | None) -> None:
+    from ..protection.models import Recipient
+
+    if recipient is not None and recipient not in Recipient.values:
+        raise UserError(
+            f"unknown recipient {recipient!r}; known: {', '.join(Recipient.values)}"
+        )
+
+
+def export_case(
+    case: Case, out: Path, actor: str, user: Any = None, recipient: str | None = None
+) -> dict[str, Any]:
+    """Write the bundle for ``case`` to ``out`` and return its manifest.
+
+    ``recipient`` (``icc``, ``un_mechanism``, …) is who the bundle is for; items linked to
+    protected people go in only with their consent for that recipient (none without one).
+    """
     out = Path(out)
     if out.exists() and out.is_dir():
         raise UserError(f"{out} is a folder; give a file name ending in .zip")
     if not out.parent.exists():
         raise UserError(f"folder {out.parent} does not exist")
+    _check_recipient(recipient)
     store = LocalBlobStore(settings.BLOB_ROOT, fsync=False)
-    items = list(Item.objects.filter(case=case).order_by("captured_at", "id"))
+    every_item = list(Item.objects.filter(case=case).order_by("captured_at", "id"))
+    withheld_ids, consented_ids = consent_screen(case, every_item, recipient)
+    items = [item for item in every_item if item.pk not in withheld_ids]
+    withheld_items = [
+        {"id": str(item.pk), "reason": "consent"}
+        for item in every_item
+        if item.pk in withheld_ids
+    ]
     bundle_id = str(uuid.uuid4())
     fd, tmp_name = tempfile.mkstemp(prefix=".export-", suffix=".zip", dir=out.parent)
     os.close(fd)
@@ -91,6 +177,11 @@ def export_case(case: Case, out: Path, actor: str, user: Any = None) -> dict[str
                         "capture_tool": f"{item.capture_tool} {item.capture_tool_version}",
                         "content_created_at": item.content_created_at,
                         "metadata": item.metadata,
+                        **(
+                            {"consent": {"recipient": recipient, "use": CONSENT_USE}}
+                            if item.pk in consented_ids
+                            else {}
+                        ),
                     }
                 )
         with transaction.atomic():
@@ -101,7 +192,7 @@ def export_case(case: Case, out: Path, actor: str, user: Any = None) -> dict[str
                     item=item,
                     actor=actor,
                     user=user,
-                    details={"bundle_id": bundle_id, "file": out.name},
+                    details=_event_details(bundle_id, out, recipient),
                 )
             if not items:
                 record_event(
@@ -109,15 +200,24 @@ def export_case(case: Case, out: Path, actor: str, user: Any = None) -> dict[str
                     "exported",
                     actor=actor,
                     user=user,
-                    details={"bundle_id": bundle_id, "file": out.name, "items": 0},
+                    details={**_event_details(bundle_id, out, recipient), "items": 0},
                 )
+            if withheld_ids or consented_ids:
+                _audit_export(case, user, actor, bundle_id, recipient, len(consented_ids),
+                              len(withheld_ids))
             events = CustodyEvent.objects.filter(case=case).select_related("case").order_by("seq")
             key = instance_key()
             with zipfile.ZipFile(tmp, "a", compression=zipfile.ZIP_DEFLATED) as zf:
-                log = "".join(
-                    canonical_json(e.record().as_dict()).decode("utf-8") + "\n"
-                    for e in events.iterator()
-                ).encode("utf-8")
+                withheld_seqs: list[int] = []
+                lines = []
+                for event in events.iterator():
+                    record = event.record()
+                    if record.item_id is not None and _item_key(record.item_id, withheld_ids):
+                        withheld_seqs.append(record.seq)
+                        lines.append(canonical_json(withheld_event(record, "consent")))
+                    else:
+                        lines.append(canonical_json(record.as_dict()))
+                log = b"".join(line + b"\n" for line in lines)
                 zf.writestr(CUSTODY, log)
                 log_hash = hashlib.sha256(log).hexdigest()
                 public_pem = key.public_pem().encode("ascii")
@@ -133,11 +233,14 @@ def export_case(case: Case, out: Path, actor: str, user: Any = None) -> dict[str
                     "hash_algorithm": "SHA-256",
                     "signature_algorithm": "Ed25519",
                     "key_id": key.key_id,
+                    "recipient": recipient,
                     "items": entries,
+                    "withheld": withheld_items,
                     "custody": {
                         "events": events.count(),
                         "head_seq": last.seq if last else 0,
                         "head_hash": last.event_hash if last else "0" * 64,
+                        "withheld_events": withheld_seqs,
                     },
                     "files": {
                         CUSTODY: log_hash,
@@ -160,3 +263,45 @@ def export_case(case: Case, out: Path, actor: str, user: Any = None) -> dict[str
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _item_key(item_id: str, ids: set[Any]) -> bool:
+    """Whether a custody record's item id (text) names one of ``ids`` (UUIDs)."""
+    try:
+        return uuid.UUID(str(item_id)) in ids
+    except ValueError:
+        return False
+
+
+def _event_details(bundle_id: str, out: Path, recipient: str | None) -> dict[str, Any]:
+    details: dict[str, Any] = {"bundle_id": bundle_id, "file": out.name}
+    if recipient is not None:
+        details["recipient"] = recipient
+    return details
+
+
+def _audit_export(
+    case: Case,
+    user: Any,
+    actor: str,
+    bundle_id: str,
+    recipient: str | None,
+    included: int,
+    withheld: int,
+) -> None:
+    """The protection audit's record of an export that touched protected items: counts only."""
+    from ..protection.models import AuditAction
+    from ..protection.services import audit
+
+    audit(
+        case,
+        AuditAction.EXPORT,
+        user=user,
+        label=actor,
+        details={
+            "bundle_id": bundle_id,
+            "recipient": recipient,
+            "protected_items_included": included,
+            "protected_items_withheld": withheld,
+        },
+    )

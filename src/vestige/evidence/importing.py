@@ -198,6 +198,8 @@ def walk(paths: list[Path]) -> Iterator[Candidate | FileOutcome]:
 
 
 def _kind_for(media_type: str) -> str:
+    if media_type in ("application/warc", "application/wacz"):
+        return ItemKind.WEB_CAPTURE
     if media_type.startswith("image/"):
         return ItemKind.IMAGE
     if media_type.startswith("video/"):

@@ -144,6 +144,8 @@ class _Scope:
     meta: list[int]  # cases where items are searched by description only
     cases: dict[int, Case]
     shared: bool  # include shared gazetteer places
+    user: Any = None
+    operator: bool = False
 
     def tokens(self) -> list[str]:
         """The scope words (see index.scope_token) of every entry this scope may see."""
@@ -163,7 +165,7 @@ def _scope(user: Any, operator: bool, slugs: list[str]) -> _Scope:
         if slugs and len({c.slug for c in found.values()}) < len(set(slugs)):
             missing = sorted(set(slugs) - {c.slug for c in found.values()})
             raise NotFound(f"no case {missing[0]!r}")
-        return _Scope(sorted(found), [], found, not slugs)
+        return _Scope(sorted(found), [], found, not slugs, operator=True)
     if user is None or not user.is_authenticated:
         return _Scope([], [], {}, False)
     memberships = Membership.objects.filter(user=user).select_related("case")
@@ -176,7 +178,7 @@ def _scope(user: Any, operator: bool, slugs: list[str]) -> _Scope:
     full = sorted(m.case_id for m in memberships if allows(m.role, Permission.DOWNLOAD))
     meta = sorted(m.case_id for m in memberships if m.case_id not in full
                   and allows(m.role, Permission.VIEW))
-    return _Scope(full, meta, found, not slugs)
+    return _Scope(full, meta, found, not slugs, user=user)
 
 
 def _in(column: str, values: list[Any], params: list[Any]) -> str:
@@ -350,6 +352,16 @@ def search(
     return results
 
 
+def _protected_items(scope: _Scope) -> set[str]:
+    """Ids of items (testimony linked to protected people) this user may not see: neither the
+    items nor claims drawn from them are returned. The operator (command line) sees all."""
+    if scope.operator:
+        return set()
+    from ..protection.access import hidden_item_ids
+
+    return {str(pk) for pk in hidden_item_ids(scope.user, scope.cases.values())}
+
+
 def _run(
     query: str,
     groups: list[frozenset[str]],
@@ -367,13 +379,17 @@ def _run(
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT w.rid, w.s, e.record_type, e.case_id, e.item_kind, e.incident_type, "  # noqa: S608
-            f"{year}, CASE WHEN {where} THEN 1 ELSE 0 END "
+            f"{year}, CASE WHEN {where} THEN 1 ELSE 0 END, e.record_id, e.item_ref "
             f"FROM {found.from_sql} ORDER BY w.rid DESC",
             where_params + found.params,
         )
         window = cursor.fetchall()
     approximate = len(window) > WINDOW
-    visible = [row for row in window[:WINDOW] if row[7]]
+    hidden = _protected_items(scope)
+    visible = [
+        row for row in window[:WINDOW]
+        if row[7] and not (hidden and (str(row[8]) in hidden or str(row[9] or "") in hidden))
+    ]
     if not visible:
         return SearchResults(query, 0, [], {}, limit=limit, offset=offset)
     ranked = sorted(visible, key=lambda row: (float(row[1] or 0), row[0]))

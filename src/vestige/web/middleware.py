@@ -8,10 +8,12 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest, HttpResponse
 
 # The app's own pages load scripts, styles and images only from itself. Previews of evidence are
-# served as images or downloads, never as documents in this origin.
+# served as images or downloads, never as documents in this origin. The only frame is the
+# sandboxed replay of a capture (/replay/…), which sends its own, stricter policy.
 POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self'; "
-    "style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+    "style-src 'self'; script-src 'self'; object-src 'none'; frame-src 'self'; "
+    "frame-ancestors 'none'; "
     "base-uri 'self'; form-action 'self'"
 )
 

@@ -23,4 +23,6 @@ urlpatterns = [
     path("cases/<slug:slug>/items/<uuid:item_id>/derivatives/<int:pk>",
          files.derivative_download, name="derivative-download"),
     path("", include("vestige.web.graph_urls")),
+    path("", include("vestige.web.capture_urls")),
+    path("", include("vestige.web.registry_urls")),
 ]

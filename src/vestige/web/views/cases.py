@@ -20,6 +20,7 @@ from ...evidence.custody import actor_label
 from ...evidence.models import CustodyEvent, Derivative, Item
 from ...evidence.uploads import import_uploads
 from ...evidence.verification import verify_cases
+from ...protection.access import hide_protected
 from ..access import CaseAccess, case_view
 from ..forms import ItemFilterForm
 
@@ -47,7 +48,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def case_detail(request: HttpRequest, access: CaseAccess) -> HttpResponse:
     """A case: description, members, and its items filtered, sorted and paginated."""
     case = access.case
-    all_items = Item.objects.filter(case=case)
+    # Testimony linked to a protected person is left out for users who may not reveal.
+    all_items = hide_protected(Item.objects.filter(case=case), request.user, case)
     media_types = all_items.order_by().values_list("media_type", flat=True).distinct()
     form = ItemFilterForm(request.GET, media_types=list(media_types))
     thumbnails = Prefetch(

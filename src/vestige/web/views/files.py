@@ -27,6 +27,7 @@ from ...core.blobstore import LocalBlobStore
 from ...evidence.bundles import safe_file_name
 from ...evidence.custody import actor_label, record_event
 from ...evidence.models import Derivative, Item
+from ...protection.access import is_protected
 from ..access import CaseAccess, case_view
 
 # Originals a browser can show as an image without our help (and without running anything).
@@ -46,6 +47,15 @@ def preview_source(item: Item) -> tuple[str, str] | None:
     if item.media_type in PREVIEWABLE_ORIGINALS:
         return item.sha256, item.media_type
     return None
+
+
+def visible_item(access: CaseAccess, item_id: uuid.UUID) -> Item:
+    """The item ``item_id`` of this case; 404 for an item of another case, and for testimony
+    linked to a protected person when the user may not reveal (its existence stays hidden)."""
+    item = get_object_or_404(Item, case=access.case, pk=item_id)
+    if not access.allows(Permission.REVEAL) and is_protected(item):
+        raise Http404("No such item.")
+    return item
 
 
 def content_disposition(kind: str, name: str) -> str:
@@ -77,7 +87,7 @@ def item_preview(
     request: HttpRequest, access: CaseAccess, item_id: uuid.UUID
 ) -> HttpResponseBase:
     """The item's thumbnail (or the image itself), inline, never sniffed as anything else."""
-    item = get_object_or_404(Item, case=access.case, pk=item_id)
+    item = visible_item(access, item_id)
     source = preview_source(item)
     if source is None:
         raise Http404("This item has no preview.")
@@ -105,7 +115,7 @@ def item_download(
     request: HttpRequest, access: CaseAccess, item_id: uuid.UUID
 ) -> HttpResponseBase:
     """The original bytes as an attachment; the download is logged first."""
-    item = get_object_or_404(Item, case=access.case, pk=item_id)
+    item = visible_item(access, item_id)
     blobs = store()
     if not blobs.exists(item.sha256):
         return _missing(request, "the original of this item")
@@ -132,7 +142,7 @@ def derivative_download(
     request: HttpRequest, access: CaseAccess, item_id: uuid.UUID, pk: int
 ) -> HttpResponseBase:
     """A derivative (thumbnail, text, …) as an attachment; the download is logged first."""
-    item = get_object_or_404(Item, case=access.case, pk=item_id)
+    item = visible_item(access, item_id)
     derivative = get_object_or_404(Derivative, item=item, pk=pk)
     blobs = store()
     if not blobs.exists(derivative.sha256):

@@ -38,6 +38,7 @@ from ...cases.services_graph import (
     set_incident_actors,
 )
 from ...core.errors import UserError
+from ...protection.access import hide_claims_of_protected
 from ..access import CaseAccess, case_view
 from ..middleware import EXTRA_IMAGE_SOURCES, tile_origin
 from .graph_forms import (
@@ -204,8 +205,9 @@ def incident_detail(request: HttpRequest, access: CaseAccess, pk: int) -> HttpRe
     """One incident: dates, type, places, counts, actors, related incidents, claims, history."""
     incident = case_incident(access, pk)
     claims = (
-        Claim.objects.filter(incidents=incident).select_related("item")
-        .prefetch_related("places", "actors").order_by("date_lower", "pk")
+        hide_claims_of_protected(
+            Claim.objects.filter(incidents=incident), request.user, access.case
+        ).select_related("item").prefetch_related("places", "actors").order_by("date_lower", "pk")
     )
     relations_out = IncidentRelation.objects.filter(source=incident).select_related("target")
     relations_in = IncidentRelation.objects.filter(target=incident).select_related("source")

@@ -38,6 +38,7 @@ from ...cases.services_graph import (
 )
 from ...core.errors import UserError
 from ...core.names import name_keys
+from ...protection.access import hide_claims_of_protected
 from ..access import CaseAccess, case_view
 from .graph_forms import ActorForm, ActorNameForm, PlaceForm, PositionForm
 from .graph_support import edit_view, history_for
@@ -119,8 +120,9 @@ def actor_detail(request: HttpRequest, access: CaseAccess, pk: int) -> HttpRespo
         relations_in=ActorRelation.objects.filter(object=actor).select_related("subject"),
         incident_links=IncidentActor.objects.filter(actor=actor, incident__case=access.case)
         .select_related("incident").order_by("incident__date_lower", "incident__title"),
-        claims=Claim.objects.filter(case=access.case, actors=actor).select_related("item")
-        .order_by("date_lower", "pk")[:100],
+        claims=hide_claims_of_protected(
+            Claim.objects.filter(case=access.case, actors=actor), request.user, access.case
+        ).select_related("item").order_by("date_lower", "pk")[:100],
         history=[edit_view(e, access.case.slug) for e in history[:100]],
         history_count=history.count(),
         name_form=ActorNameForm() if access.allows(Permission.EDIT) else None,
@@ -249,8 +251,9 @@ def place_detail(request: HttpRequest, access: CaseAccess, pk: int) -> HttpRespo
         contested=[e for e in place.contested_names if isinstance(e, dict) and e.get("name")],
         incidents=Incident.objects.filter(case=access.case, places=place)
         .order_by("date_lower", "title"),
-        claims=Claim.objects.filter(case=access.case, places=place).select_related("item")
-        .order_by("date_lower", "pk")[:100],
+        claims=hide_claims_of_protected(
+            Claim.objects.filter(case=access.case, places=place), request.user, access.case
+        ).select_related("item").order_by("date_lower", "pk")[:100],
         children=places_for(access.case).filter(parent=place).order_by("name")[:100],
         history=[edit_view(e, access.case.slug) for e in history[:100]] if history else [],
         history_count=history.count() if history is not None else 0,

@@ -15,6 +15,7 @@ from ...cases.extraction import accept_candidate, item_text, propose_claims, rej
 from ...cases.graph import CandidateClaim, CandidateStatus, Edit, Incident
 from ...cases.roles import Permission
 from ...core.errors import UserError, VestigeError
+from ...protection.access import hidden_edit_ids, hide_claims_of_protected
 from ..access import CaseAccess, case_view
 from .graph_support import edit_view, passage
 from .items import case_item
@@ -66,7 +67,9 @@ def candidate_queue(request: HttpRequest, access: CaseAccess) -> HttpResponse:
     status = str(request.GET.get("status", CandidateStatus.PENDING))
     if status not in CandidateStatus.values:
         status = CandidateStatus.PENDING
-    candidates = CandidateClaim.objects.filter(case=access.case, status=status)
+    candidates = hide_claims_of_protected(
+        CandidateClaim.objects.filter(case=access.case, status=status), request.user, access.case
+    )
     item_filter = None
     if request.GET.get("item"):
         try:
@@ -92,7 +95,9 @@ def candidate_queue(request: HttpRequest, access: CaseAccess) -> HttpResponse:
                          if _entries(proposal.get(k))],
         })
     counts = {
-        s: CandidateClaim.objects.filter(case=access.case, status=s).count()
+        s: hide_claims_of_protected(
+            CandidateClaim.objects.filter(case=access.case, status=s), request.user, access.case
+        ).count()
         for s in CandidateStatus.values
     }
     incidents = None
@@ -108,7 +113,9 @@ def candidate_queue(request: HttpRequest, access: CaseAccess) -> HttpResponse:
 
 
 def _candidate(access: CaseAccess, pk: int) -> CandidateClaim:
-    return get_object_or_404(CandidateClaim, case=access.case, pk=pk)
+    candidate = get_object_or_404(CandidateClaim, case=access.case, pk=pk)
+    case_item(access, candidate.item_id)  # 404 for a claim drawn from restricted testimony
+    return candidate
 
 
 def _back(request: HttpRequest, access: CaseAccess) -> HttpResponse:
@@ -187,6 +194,11 @@ def item_propose_claims(
 def case_history(request: HttpRequest, access: CaseAccess) -> HttpResponse:
     """Every change to the case graph: who, when, and each field before and after."""
     edits = Edit.objects.filter(case=access.case).select_related("user")
+    hidden_items, hidden_claims = hidden_edit_ids(request.user, access.case)
+    if hidden_items:  # restricted testimony and the claims drawn from it
+        edits = edits.exclude(model="evidence.Item", object_id__in=hidden_items).exclude(
+            model="cases.Claim", object_id__in=hidden_claims
+        )
     models = sorted(set(Edit.objects.filter(case=access.case).order_by()
                         .values_list("model", flat=True).distinct()))
     model = str(request.GET.get("model", ""))

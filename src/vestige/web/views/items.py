@@ -6,19 +6,20 @@ import uuid
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from ...cases.roles import Permission
 from ...evidence.custody import actor_label, record_event
 from ...evidence.models import CustodyEvent, Item
 from ..access import CaseAccess, case_view
-from .files import preview_source
+from .files import preview_source, visible_item
 
 
 def case_item(access: CaseAccess, item_id: uuid.UUID) -> Item:
-    """The item ``item_id`` of this case; 404 for an item of any other case."""
-    return get_object_or_404(Item, case=access.case, pk=item_id)
+    """The item ``item_id`` of this case; 404 for an item of any other case, or one the user
+    may not open (testimony linked to a protected person)."""
+    return visible_item(access, item_id)
 
 
 @require_GET

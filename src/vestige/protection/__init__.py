@@ -1,0 +1,1 @@
+"""The protection registry: victims, witnesses and displaced people, sealed and pseudonymised."""
