@@ -218,6 +218,9 @@ class _Handler(BaseHTTPRequestHandler):
     site: CaptureSite
     protocol_version = "HTTP/1.1"
     server_version = "CaptureSite/1.0"
+    # Headers and body go out in separate writes; with Nagle's algorithm a keep-alive client
+    # (wget) would wait for a delayed ACK (~40 ms) on every response.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:
         return

@@ -203,7 +203,10 @@ def test_without_the_owner_account_the_summary_says_so(data_dir: Path) -> None:
     summary = load_demo(owner="nobody-here", actor="t")
 
     case = Case.objects.get(slug=DEMO_SLUG)
-    assert not Membership.objects.filter(case=case).exists()
+    # Only the demo registry's own protection officer: no owner.
+    members = Membership.objects.filter(case=case)
+    assert list(members.values_list("user__username", "role")) == [
+        ("demo-officer", "protection_officer")]
     assert "no account 'nobody-here'" in summary
     assert Item.objects.filter(case=case).count() == 6
 

@@ -30,6 +30,7 @@ from vestige.core.neardup.text import (
     choose_bands,
     folded_words,
     jaccard,
+    members,
     shingles,
 )
 
@@ -137,6 +138,14 @@ def test_heavy_rewrite_falls_below_threshold(text_index: TextIndex) -> None:
     assert text_index.query(rewritten) == []
     # The relation is still there, only weak: the exhaustive pass sees it at a lower floor.
     assert text_index.exhaustive(rewritten, min_score=0.1)[0].key == "report"
+
+
+def test_membership_of_millions_of_shingles_matches_numpy() -> None:
+    rng = np.random.default_rng(4)
+    universe = np.unique(rng.integers(0, 2**32, 300, dtype=np.uint64).astype(np.uint32))
+    common = np.repeat(universe[:5], 40_000)  # shingles shared by many texts pass the filter
+    values = np.concatenate([rng.integers(0, 2**32, 500_000).astype(np.uint32), common])
+    assert np.array_equal(members(values, universe), np.isin(values, universe))
 
 
 def test_band_choice_reaches_target_recall() -> None:
@@ -366,6 +375,12 @@ def test_multi_index_search_finds_exactly_what_brute_force_finds() -> None:
     assert got == expected
     assert len({q for q, _ in got}) >= 32  # every query within 31 found its source
     assert (distances <= 31).all()
+    # A batch larger than one block gives the same pairs as one query at a time.
+    many = np.stack([flip_bits(base[i], int(rng.integers(0, 40)), rng) for i in range(600)])
+    q_rows, rows, _ = index.search(many)
+    one_by_one = {(q, int(r)) for q in range(600) for r in index.search(many[q : q + 1])[1]}
+    assert set(zip(q_rows.tolist(), rows.tolist(), strict=True)) == one_by_one
+    assert len(one_by_one) > 300
     with pytest.raises(ValueError, match="up to 31"):
         index.search(queries_array, max_distance=40)
 

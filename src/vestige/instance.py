@@ -78,6 +78,12 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "suppressed, with the other cells needed so that totals cannot give it back (pages, CSV "
         "exports and charts alike). A command may raise it for one run, never lower it.",
     ),
+    "VESTIGE_GPS_TOLERANCE_KM": (
+        "5",
+        "Provenance findings: how far (km) the GPS position written in a file may lie from the "
+        "place its claims or incidents name, beyond that place's own precision, and still be "
+        "called consistent.",
+    ),
 }
 
 

@@ -15,6 +15,8 @@ SIGNING_KEY_PATH: Path = DATA_DIR / "keys" / "instance-ed25519.pem"
 PROTECTION_KEY_PATH: Path = DATA_DIR / "keys" / "protection.key"
 PROTECTION_KEY: str = env("VESTIGE_PROTECTION_KEY") or ""
 STATS_MIN_CELL: int = int(env("VESTIGE_STATS_MIN_CELL", "5") or 5)
+# Provenance findings: GPS in a file vs the claimed place, allowed distance in km.
+GPS_TOLERANCE_KM: float = float(env("VESTIGE_GPS_TOLERANCE_KM", "5") or 5)
 if STATS_MIN_CELL < 1:
     raise ValueError("VESTIGE_STATS_MIN_CELL must be 1 or more")
 FSYNC_BLOBS: bool = env_bool("VESTIGE_FSYNC", True)
@@ -52,6 +54,9 @@ INSTALLED_APPS = [
     "vestige.search",
     "vestige.capture",
     "vestige.protection",
+    "vestige.verification",
+    "vestige.sanctions",
+    "vestige.law",
 ]
 
 MIDDLEWARE = [

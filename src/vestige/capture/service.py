@@ -721,6 +721,10 @@ def _record_items(
     ]
     events.extend(_record_media(capture, item, parts.media, now))
     append_events(capture.case, events, actor=capture.requested_by_label, user=capture.requested_by)
+    # Provenance findings (WACZ signature, C2PA, EXIF, copies) for the page and its media.
+    from ..verification.provenance import compute_for_items
+
+    compute_for_items({e.item.pk: e.item for e in events if e.item is not None}.values())
     capture.status = status
     capture.outcome = output.outcome
     capture.error = error

@@ -9,14 +9,12 @@ naming the file and the field at fault.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ..core.datafiles import load_checked_yaml
 from ..core.errors import VestigeError
 
 FOLDER = Path(__file__).with_name("vocabularies")
@@ -45,39 +43,13 @@ def _schema_path(name: str, base: Path) -> Path:
     return FOLDER / DEFAULT_SCHEMA
 
 
-def _field(path: Any) -> str:
-    """A JSON path like ``terms[3].code`` from a jsonschema error path."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
 def load_document(name: str, folder: Path | None = None) -> dict[str, Any]:
     """Read and check one vocabulary file; :class:`VocabularyError` names the file and field."""
-    import jsonschema
-
     base = folder or FOLDER
     path = base / f"{name}.yaml"
     if not path.exists():
         raise VocabularyError(f"no vocabulary {name!r} ({path} does not exist)")
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise VocabularyError(f"{path}: cannot be read as YAML: {exc}") from exc
-    schema_path = _schema_path(name, base)
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise VocabularyError(
-            f"{path}: field {_field(first.absolute_path)}: {first.message}"
-            f" (schema {schema_path.name}){more}"
-        )
-    if not isinstance(document, dict):  # pragma: no cover - the schema requires an object
-        raise VocabularyError(f"{path}: not a mapping")
+    document = load_checked_yaml(path, _schema_path(name, base), VocabularyError)
     if document.get("name") != name:
         raise VocabularyError(
             f"{path}: field name: {document.get('name')!r} does not match the file name {name!r}"

@@ -47,6 +47,24 @@ from . import capture  # noqa: E402
 
 capture.register(main)
 
+from . import verification  # noqa: E402
+
+verification.register(main)
+
+from . import sanctions  # noqa: E402
+
+sanctions.register(main)
+
+
+from . import law  # noqa: E402
+
+law.register(main)
+
+
+from . import screening  # noqa: E402
+
+screening.register(main)
+
 
 def run(argv: list[str] | None = None) -> Any:
     """Entry point that turns user errors into one line and exit code 2."""

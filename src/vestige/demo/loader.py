@@ -21,6 +21,7 @@ from ..evidence.importing import Importer, display_path
 from ..evidence.models import Item
 from .files import DemoFile, write_demo_files
 from .graph import load_demo_graph
+from .law import load_demo_law
 from .registry import DEMO_OFFICER, load_demo_registry
 
 DEMO_SLUG = "nagorno-karabakh-demo"
@@ -96,6 +97,7 @@ def load_demo(owner: str = "admin", actor: str = "demo", use_ffmpeg: bool | None
             item = Item.objects.get(pk=outcome.item_id, case=case)
             described += _describe(item, demo)
     graph = load_demo_graph(case, actor)
+    law = load_demo_law(case, actor)
     registry = load_demo_registry(case)
     kinds = Counter(Item.objects.filter(case=case).values_list("kind", flat=True))
     total = sum(kinds.values())
@@ -118,6 +120,9 @@ def load_demo(owner: str = "admin", actor: str = "demo", use_ffmpeg: bool | None
         f"The gazetteer holds {graph['places']} places of Azerbaijan and Armenia; this run "
         f"added {graph['incidents']} incidents, {graph['actors']} actors and "
         f"{graph['claims']} claims linking the items to them.",
+        "The blockade incident is characterised as the war crime of starvation (Rome Statute "
+        "art. 8(2)(b)(xxv)) with a proof chart that has real gaps"
+        + (" (made by this run)." if law["characterisations"] else "."),
     ]
     parts.append(
         f"The protection registry holds {registry['people']} INVENTED people, shown by "

@@ -25,4 +25,6 @@ urlpatterns = [
     path("", include("vestige.web.graph_urls")),
     path("", include("vestige.web.capture_urls")),
     path("", include("vestige.web.registry_urls")),
+    path("", include("vestige.web.law_urls")),
+    path("", include("vestige.web.verification_urls")),
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,21 @@ SUBRESOURCE_WORKERS = 4
 UNAVAILABLE_STATUSES = (404, 410)
 
 Progress = Callable[[str], None]
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _resource_pool() -> ThreadPoolExecutor:
+    """Threads that fetch a page's resources, shared by the captures of this process.
+
+    Its tasks never wait on the pool themselves, so captures sharing it cannot deadlock; it
+    saves starting threads for every capture.
+    """
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(SUBRESOURCE_WORKERS * 2, thread_name_prefix="capture-fetch")
+        return _pool
 
 
 @cache
@@ -99,6 +115,7 @@ class _Capture:
             self._fail("failed", f"the capture stopped unexpectedly: "
                        f"{exc.__class__.__name__}: {exc}", False)
         finally:
+            self.fetcher.close()
             self._record_context()
             self.recorder.close()
         self._after_fetch()
@@ -139,16 +156,16 @@ class _Capture:
         scan = scan_html(self.html, result.exchange.url)
         if scan.resources:
             self.progress(f"fetching {len(scan.resources)} resources of the page")
-        with ThreadPoolExecutor(SUBRESOURCE_WORKERS) as pool:
-            list(pool.map(self._subresource, [u for u, _kind in scan.resources]))
-            # One level of what the stylesheets load (background images, fonts, @imports).
-            fetched = {exchange.url for exchange in self.fetcher.exchanges}
-            from_css: list[str] = []
-            for exchange in list(self.fetcher.exchanges):
-                if exchange.media_type == "text/css" and exchange.status == 200:
-                    from_css += [u for u in css_urls(exchange.read_text(), exchange.url)
-                                 if u not in fetched and u not in from_css]
-            list(pool.map(self._subresource, from_css))
+        pool = _resource_pool()
+        list(pool.map(self._subresource, [u for u, _kind in scan.resources]))
+        # One level of what the stylesheets load (background images, fonts, @imports).
+        fetched = {exchange.url for exchange in self.fetcher.exchanges}
+        from_css: list[str] = []
+        for exchange in list(self.fetcher.exchanges):
+            if exchange.media_type == "text/css" and exchange.status == 200:
+                from_css += [u for u in css_urls(exchange.read_text(), exchange.url)
+                             if u not in fetched and u not in from_css]
+        list(pool.map(self._subresource, from_css))
 
     def _subresource(self, url: str) -> None:
         if time.monotonic() > self.deadline:
@@ -210,8 +227,7 @@ class _Capture:
                   if kind in ("image", "media") and url not in fetched]
         if wanted:
             self.progress(f"fetching {len(wanted)} media files the page did not load")
-        with ThreadPoolExecutor(SUBRESOURCE_WORKERS) as pool:
-            list(pool.map(self._subresource, wanted))
+        list(_resource_pool().map(self._subresource, wanted))
 
     def _set_main(self, exchange: Exchange) -> None:
         self.main = exchange

@@ -22,6 +22,7 @@ import ssl
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -257,6 +258,48 @@ class _GuardedTLSConnection(_GuardedConnection):
             self.tls = info
 
 
+class _Watchdog:
+    """One thread for the whole process that cuts connections whose answer takes too long.
+
+    Socket timeouts bound each read, not the whole answer: a server trickling one header byte
+    at a time could otherwise hold a capture for hours.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._armed: dict[int, tuple[float, Callable[[], None]]] = {}
+        self._tokens = itertools.count(1)
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float, callback: Callable[[], None]) -> int:
+        with self._lock:
+            token = next(self._tokens)
+            self._armed[token] = (time.monotonic() + seconds, callback)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="capture-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            return token
+
+    def disarm(self, token: int) -> None:
+        with self._lock:
+            self._armed.pop(token, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.2)
+            now = time.monotonic()
+            with self._lock:
+                due = [t for t, (deadline, _cb) in self._armed.items() if deadline <= now]
+                callbacks = [self._armed.pop(t)[1] for t in due]
+            for callback in callbacks:
+                with contextlib.suppress(Exception):
+                    callback()
+
+
+WATCHDOG = _Watchdog()
+
+
 class WarcRecorder:
     """A gzipped WARC file that several threads append request/response pairs to."""
 
@@ -350,6 +393,45 @@ class Fetcher:
         self.budget_exceeded = False
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
+        # Per capture: one checked answer per host (consistent, and no lookup per resource),
+        # and idle keep-alive connections to reuse (a TLS handshake per image is slow).
+        self._resolved: dict[tuple[str, int], list[netguard.IPAddress]] = {}
+        self._idle: dict[tuple[str, str, int, bool], list[_GuardedConnection]] = {}
+
+    def close(self) -> None:
+        """Close the idle connections (the capture is over)."""
+        with self._lock:
+            idle = [conn for conns in self._idle.values() for conn in conns]
+            self._idle.clear()
+        for conn in idle:
+            conn.close()
+
+    def _addresses(self, host: str, port: int) -> list[netguard.IPAddress]:
+        with self._lock:
+            known = self._resolved.get((host, port))
+        if known is not None:
+            return known
+        addresses = netguard.checked_addresses(host, port, self.policy)
+        with self._lock:
+            self._resolved[(host, port)] = addresses
+        return addresses
+
+    def _take_idle(
+        self, key: tuple[str, str, int, bool], addresses: list[netguard.IPAddress]
+    ) -> _GuardedConnection | None:
+        allowed = {str(ip) for ip in addresses}
+        with self._lock:
+            conns = self._idle.get(key, [])
+            while conns:
+                conn = conns.pop()
+                if conn.peer_ip in allowed and conn.sock is not None:
+                    return conn
+                conn.close()
+        return None
+
+    def _give_back(self, key: tuple[str, str, int, bool], conn: _GuardedConnection) -> None:
+        with self._lock:
+            self._idle.setdefault(key, []).append(conn)
 
     # -- one request -------------------------------------------------------------------------
 
@@ -387,7 +469,7 @@ class Fetcher:
             raise TooLarge(f"the capture already reached its size limit before {url}")
         port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
-            addresses = netguard.checked_addresses(parts.hostname, port, self.policy)
+            addresses = self._addresses(parts.hostname, port)
         except netguard.AddressRefused as exc:
             raise Refused(f"{parts.hostname}: {exc}") from exc
         except netguard.ResolutionFailed as exc:
@@ -429,7 +511,6 @@ class Fetcher:
         out.append(("Accept-Encoding", "identity"))
         if body:
             out.append(("Content-Length", str(len(body))))
-        out.append(("Connection", "close"))
         return out
 
     def _exchange(
@@ -446,26 +527,26 @@ class Fetcher:
         verify: bool,
     ) -> Exchange:
         timeout = self.options.timeout
-        conn: _GuardedConnection
-        if scheme == "https":
-            conn = _GuardedTLSConnection(host, port, addresses, timeout, verify)
-        else:
-            conn = _GuardedConnection(host, port, addresses, timeout)
+        key = (scheme, host, port, verify)
+        conn = self._take_idle(key, addresses)
+        reused = conn is not None
+        if conn is None:
+            if scheme == "https":
+                conn = _GuardedTLSConnection(host, port, addresses, timeout, verify)
+            else:
+                conn = _GuardedConnection(host, port, addresses, timeout)
         started = time.monotonic()
         target = self.bodies / f"{next(self._counter):06d}.body"
-        # Socket timeouts bound each read, not the whole answer: a server trickling one header
-        # byte at a time could hold a capture for hours. The watchdog cuts the connection.
         expired = threading.Event()
 
         def expire() -> None:
             expired.set()
-            if conn.sock is not None:
+            if conn is not None and conn.sock is not None:
                 with contextlib.suppress(OSError):
                     conn.sock.shutdown(socket.SHUT_RDWR)
 
-        watchdog = threading.Timer(timeout + WATCHDOG_GRACE, expire)
-        watchdog.daemon = True
-        watchdog.start()
+        token = WATCHDOG.arm(timeout + WATCHDOG_GRACE, expire)
+        keep = False
         try:
             conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
             for name, value in request_headers:
@@ -475,16 +556,32 @@ class Fetcher:
             size, truncated = self._stream_body(response, target, started, url)
             if truncated == "disconnect" and expired.is_set():
                 truncated = "time"
+            keep = not truncated and not response.will_close
+            # Marks the response finished (http.client only does so itself on read()), so the
+            # connection can carry the next request; the socket stays open.
+            response.close()
         except ssl.SSLCertVerificationError:
             raise
         except (ConnectionError, ssl.SSLError, http.client.HTTPException, OSError,
                 ValueError) as exc:
+            if reused and not expired.is_set() and isinstance(
+                exc, (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine)
+            ):
+                # The server closed the idle connection meanwhile: once more, on a new one.
+                WATCHDOG.disarm(token)
+                conn.close()
+                target.unlink(missing_ok=True)
+                return self._exchange(url, scheme, host, port, addresses, method, path,
+                                      request_headers, body, verify)
             if isinstance(exc, TimeoutError) or expired.is_set():
                 raise TimedOut(f"{url} did not answer within {timeout:g} seconds") from exc
             raise ConnectionFailed(f"{url}: {exc.__class__.__name__}: {exc}") from exc
         finally:
-            watchdog.cancel()
-            conn.close()
+            WATCHDOG.disarm(token)
+            if not keep:
+                conn.close()
+        if keep:
+            self._give_back(key, conn)
         protocol = "HTTP/1.1" if response.version == 11 else "HTTP/1.0"
         exchange = Exchange(
             url=url, method=method, status=response.status, reason=response.reason or "",

@@ -32,6 +32,8 @@ _BUCKETS = 1 << CHUNK_BITS
 _FILE_FORMAT = "vestige-hamming-index/1"
 # Rebuild the tables once the brute-force tail is this large (or an eighth of the index).
 _MIN_TAIL = 4096
+# Queries searched together at most (a batch is cut into blocks of this size).
+_BLOCK = 256
 
 U64Array = npt.NDArray[np.uint64]
 IntArray = npt.NDArray[np.int64]
@@ -162,6 +164,19 @@ class HammingIndex:
             raise ValueError(f"this index answers distances up to {self.max_distance} only")
         queries = np.ascontiguousarray(queries, dtype=np.uint64).reshape(-1, self.words)
         self._ensure_built()
+        if len(queries) > _BLOCK:
+            # Blocks keep the candidate arrays small enough to stay in cache.
+            parts = [self._search_block(queries[s : s + _BLOCK], limit)
+                     for s in range(0, len(queries), _BLOCK)]  # fmt: skip
+            offsets = np.arange(0, len(queries), _BLOCK)
+            return (
+                np.concatenate([p[0] + o for p, o in zip(parts, offsets, strict=True)]),
+                np.concatenate([p[1] for p in parts]),
+                np.concatenate([p[2] for p in parts]),
+            )
+        return self._search_block(queries, limit)
+
+    def _search_block(self, queries: U64Array, limit: int) -> tuple[IntArray, IntArray, IntArray]:
         q_rows, rows = self._candidates(queries)
         if len(self._hashes) > self._built:
             tail_q, tail_rows = self._tail_pairs(len(queries))

@@ -91,8 +91,12 @@ def members(values: U32Array, universe: U32Array) -> npt.NDArray[np.bool_]:
         table[universe & _FILTER_MASK] = True
         maybe = np.flatnonzero(table.take(values & _FILTER_MASK))
         hits = np.zeros(len(values), dtype=bool)
-        hits[maybe] = members(values.take(maybe), universe)
+        hits[maybe] = _searched_members(values.take(maybe), universe)
         return hits
+    return _searched_members(values, universe)
+
+
+def _searched_members(values: U32Array, universe: U32Array) -> npt.NDArray[np.bool_]:
     where = np.minimum(np.searchsorted(universe, values), len(universe) - 1)
     return np.asarray(universe.take(where) == values)
 

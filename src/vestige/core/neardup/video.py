@@ -9,6 +9,7 @@ in one direction only, and both fractions are reported so a reviewer sees which 
 
 from __future__ import annotations
 
+import queue
 import re
 import shutil
 import subprocess
@@ -32,6 +33,7 @@ FRAME_SIZE = 128  # PDQ reduces to 64×64 anyway; 128 keeps its box filter meani
 DEFAULT_FPS = 1.0
 DEFAULT_MATCH_FRACTION = 0.8
 TIMEOUT_SECONDS = 3600
+_TIME_WAIT_SECONDS = 5.0
 _PTS = re.compile(rb"pts_time:\s*([0-9.+-eE]+)")
 
 
@@ -80,7 +82,7 @@ def iter_frames(
     proc = subprocess.Popen(
         _ffmpeg_command(path, fps, scene), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    times: deque[float] = deque()
+    times: queue.Queue[float] = queue.Queue()
     tail: deque[bytes] = deque(maxlen=20)
     assert proc.stdout is not None and proc.stderr is not None
     stderr = proc.stderr
@@ -89,7 +91,7 @@ def iter_frames(
         for line in stderr:
             found = _PTS.search(line)
             if found:
-                times.append(float(found.group(1)))
+                times.put(float(found.group(1)))
             else:
                 tail.append(line.strip())
 
@@ -102,7 +104,11 @@ def iter_frames(
             if len(chunk) < frame_bytes:
                 break
             frame = np.frombuffer(chunk, dtype=np.uint8).reshape(FRAME_SIZE, FRAME_SIZE, 3)
-            when = times.popleft() if times else (index / fps if scene is None else -1.0)
+            # showinfo logs a frame before ffmpeg writes it, but the reader thread may lag.
+            try:
+                when = times.get(timeout=_TIME_WAIT_SECONDS)
+            except queue.Empty:
+                when = index / fps if scene is None else -1.0
             index += 1
             yield when, frame
     finally:

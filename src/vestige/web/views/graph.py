@@ -57,6 +57,7 @@ INCIDENT_CHILDREN = {
     "cases.IncidentCount": "incident",
     "cases.IncidentActor": "incident",
     "cases.IncidentRelation": "source",
+    "law.Characterisation": "incident",
 }
 
 

@@ -49,6 +49,7 @@ ACTOR_CHILDREN = {
     "cases.Position": "actor",
     "cases.ActorRelation": "subject",
     "cases.IncidentActor": "actor",
+    "law.LiabilityLink": "actor",
 }
 PLACE_CHILDREN = {"cases.PlaceName": "place"}
 

@@ -72,6 +72,9 @@ _MODEL_PAGES = {
     "cases.ActorRelation": ("actor-detail", "subject"),
     "cases.Place": ("place-detail", None),
     "cases.PlaceName": ("place-detail", "place"),
+    "law.Characterisation": ("characterisation-detail", None),
+    "law.ElementAssessment": ("characterisation-detail", "characterisation"),
+    "law.LiabilityLink": ("liability-detail", None),
 }
 
 

@@ -1,0 +1,1 @@
+"""Sanctions lists: versioned imports of OFAC, UN, EU and OpenSanctions (FtM) lists."""

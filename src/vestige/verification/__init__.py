@@ -1,0 +1,1 @@
+"""Verification: reviewed records about items and claims, and automatic provenance findings."""
