@@ -37,6 +37,7 @@ $(PY):
 
 # Reinstall only when pyproject.toml is newer than the last install.
 $(STAMP): pyproject.toml | $(PY)
+	scripts/system-deps.sh build
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)

@@ -65,15 +65,17 @@ def generate(n_names: int, seed: int = 7) -> list[tuple[str, list[str]]]:
     i = 0
     while made < n_names:
         count = min(rng.choice((1, 1, 2, 3, 4)), n_names - made)
-        sur = s_draw[made]
-        first = g_draw[2 * made]
-        middle = g_draw[2 * made + 1] if rng.random() < 0.4 else ""
+        at = i % n_names
+        sur = s_draw[at]
+        first = g_draw[2 * at]
+        middle = g_draw[2 * at + 1] if rng.random() < 0.4 else ""
         names = [f"{sur.upper()}, {first} {middle}".strip()]
         for k in range(1, count):
-            alt_first = g_draw[2 * (made + k)]
+            alt_first = g_draw[(2 * (at + k) + 1) % (2 * n_names)]
             names.append(f"{sur.upper()}, {alt_first if k % 2 else first}")
+        names = list(dict.fromkeys(names))
         records.append((f"G{i}", names))
-        made += count
+        made += len(names)
         i += 1
     return records
 

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages Vestige needs, when they are missing.
 #
-#   scripts/system-deps.sh [all|test|run|venv]
+#   scripts/system-deps.sh [all|test|run|venv|build]
 #
-#   all, test  chromium, ffmpeg, postgresql, libmagic1, openssl, fonts-dejavu-core, wget
-#              (the default; wget is the capture benchmark's baseline)
-#   run        ffmpeg and libmagic1: enough to run the app (`make run`)
+#   all, test  chromium, ffmpeg, postgresql, libmagic1, openssl, fonts-dejavu-core, wget,
+#              libpango-1.0-0, libpangoft2-1.0-0 (the default; wget is the capture benchmark's
+#              baseline; pango is what WeasyPrint draws dossier PDFs with)
+#   run        ffmpeg, libmagic1, pango and fonts-dejavu-core (Latin, Cyrillic and Armenian
+#              glyphs for dossier PDFs): enough to run the app (`make run`)
 #   venv       python3-venv: only when `python3 -m venv` cannot work
+#   build      g++: pdqhash (image near-duplicates) builds from source at `pip install`
 #
 # Everything is checked first (command -v, file tests), so a second run costs nothing and touches
 # no network. As root, what is missing is installed with apt-get (one `apt-get update`, then an
@@ -38,17 +41,23 @@ present() {
         openssl) have_cmd openssl ;;
         fonts-dejavu-core) [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] ;;
         wget) have_cmd wget ;;
+        libpango-1.0-0) have_glob '/usr/lib/*/libpango-1.0.so.0' || have_glob '/usr/lib/libpango-1.0.so.0' ;;
+        libpangoft2-1.0-0) have_glob '/usr/lib/*/libpangoft2-1.0.so.0' \
+            || have_glob '/usr/lib/libpangoft2-1.0.so.0' ;;
         python3-venv) python3 -c 'import ensurepip, venv' >/dev/null 2>&1 ;;
+        g++) have_cmd g++ ;;
         *) echo "system-deps: unknown package $1" >&2; return 1 ;;
     esac
 }
 
 case $profile in
-    all | test) wanted=(chromium ffmpeg postgresql libmagic1 openssl fonts-dejavu-core wget) ;;
-    run) wanted=(ffmpeg libmagic1) ;;
+    all | test) wanted=(chromium ffmpeg postgresql libmagic1 openssl fonts-dejavu-core wget
+        libpango-1.0-0 libpangoft2-1.0-0) ;;
+    run) wanted=(ffmpeg libmagic1 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core) ;;
     venv) wanted=(python3-venv) ;;
+    build) wanted=(g++) ;;
     *)
-        echo "usage: $0 [all|test|run|venv]" >&2
+        echo "usage: $0 [all|test|run|venv|build]" >&2
         exit 2
         ;;
 esac

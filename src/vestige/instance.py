@@ -84,6 +84,17 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "place its claims or incidents name, beyond that place's own precision, and still be "
         "called consistent.",
     ),
+    "VESTIGE_DOSSIER_SUBMITTER": (
+        "",
+        "Dossiers: the submitting organisation or person named in every dossier unless "
+        "`vestige dossier --submitter` (or the web form) gives another. Empty: a placeholder "
+        "the submitter fills in the DOCX.",
+    ),
+    "VESTIGE_DOSSIER_CONTACT": (
+        "",
+        "Dossiers: the submitter's contact (e-mail, phone) printed beside the submitter; "
+        "`--contact` overrides it.",
+    ),
 }
 
 

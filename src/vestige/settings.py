@@ -20,6 +20,9 @@ GPS_TOLERANCE_KM: float = float(env("VESTIGE_GPS_TOLERANCE_KM", "5") or 5)
 if STATS_MIN_CELL < 1:
     raise ValueError("VESTIGE_STATS_MIN_CELL must be 1 or more")
 FSYNC_BLOBS: bool = env_bool("VESTIGE_FSYNC", True)
+# Dossiers: who submits them, unless the command or form names someone else.
+DOSSIER_SUBMITTER: str = env("VESTIGE_DOSSIER_SUBMITTER", "") or ""
+DOSSIER_CONTACT: str = env("VESTIGE_DOSSIER_CONTACT", "") or ""
 MAX_UPLOAD_BYTES: int = int(env("VESTIGE_MAX_UPLOAD_MB", "2048") or 2048) * 1024 * 1024
 # Empty: the incident map draws its points on a plain background, with no tiles at all.
 MAP_TILE_URL: str = env("VESTIGE_MAP_TILES", ENVIRONMENT["VESTIGE_MAP_TILES"][0]) or ""
@@ -55,8 +58,10 @@ INSTALLED_APPS = [
     "vestige.capture",
     "vestige.protection",
     "vestige.verification",
+    "vestige.corroboration",
     "vestige.sanctions",
     "vestige.law",
+    "vestige.dossiers",
 ]
 
 MIDDLEWARE = [

@@ -725,6 +725,9 @@ def _record_items(
     from ..verification.provenance import compute_for_items
 
     compute_for_items({e.item.pk: e.item for e in events if e.item is not None}.values())
+    from ..corroboration.fingerprints import fingerprint_new_items
+
+    fingerprint_new_items({e.item.pk: e.item for e in events if e.item is not None}.values())
     capture.status = status
     capture.outcome = output.outcome
     capture.error = error

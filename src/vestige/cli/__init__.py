@@ -51,6 +51,10 @@ from . import verification  # noqa: E402
 
 verification.register(main)
 
+from . import corroboration  # noqa: E402
+
+corroboration.register(main)
+
 from . import sanctions  # noqa: E402
 
 sanctions.register(main)
@@ -64,6 +68,11 @@ law.register(main)
 from . import screening  # noqa: E402
 
 screening.register(main)
+
+
+from . import dossier  # noqa: E402
+
+dossier.register(main)
 
 
 def run(argv: list[str] | None = None) -> Any:

@@ -263,7 +263,7 @@ def export_command(slug: str, out: Path, recipient: str | None) -> None:
 
 
 @click.command("verify-bundle")
-@click.argument("bundle", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("bundle", type=click.Path(path_type=Path, exists=True))
 @click.option(
     "--key",
     "key_file",
@@ -275,6 +275,7 @@ def export_command(slug: str, out: Path, recipient: str | None) -> None:
 def verify_bundle_command(bundle: Path, key_file: Path | None, as_json: bool) -> None:
     """Check an export bundle: every hash, the manifest signature and the custody chain.
 
+    BUNDLE is an export zip, or a dossier's output folder (`vestige dossier … --out DIR`).
     Needs no database. Exits 0 only when the bundle checks.
 
     Example:

@@ -19,7 +19,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from .custody import EventRecord, check_chain
 from .signing import load_public_key_pem, public_key_fingerprint, verify_signature
@@ -94,7 +94,40 @@ def safe_member(name: str) -> bool:
     return not (path.is_absolute() or ".." in path.parts or "\\" in name or name.startswith("/"))
 
 
-def _sha256_member(archive: zipfile.ZipFile, name: str) -> str:
+class FolderBundle:
+    """A bundle unpacked in a folder (a dossier's output), read like the zip it could be.
+
+    Symbolic links are refused: a link could make a listed name point outside the bundle.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.links: list[str] = []
+        self._names: list[str] = []
+        for path in sorted(root.rglob("*")):
+            name = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                self.links.append(name)
+            elif path.is_file():
+                self._names.append(name)
+
+    def namelist(self) -> list[str]:
+        return list(self._names)
+
+    def read(self, name: str) -> bytes:
+        return (self.root / name).read_bytes()
+
+    def open(self, name: str) -> IO[bytes]:
+        return (self.root / name).open("rb")
+
+    def __enter__(self) -> FolderBundle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _sha256_member(archive: zipfile.ZipFile | FolderBundle, name: str) -> str:
     digest = hashlib.sha256()
     with archive.open(name) as handle:
         while chunk := handle.read(1024 * 1024):
@@ -114,13 +147,25 @@ def parse_sums(text: str) -> list[tuple[str, str]]:
 
 
 def verify_bundle(path: Path, trusted_key_pem: bytes | None = None) -> BundleReport:
-    """Check every hash, the manifest's signature and the custody chain of a bundle."""
+    """Check every hash, the manifest's signature and the custody chain of a bundle.
+
+    ``path`` is a bundle zip, or a folder holding the same files (a dossier's output).
+    """
     report = BundleReport(str(path))
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        report.problems.append(f"not a readable zip file: {exc}")
-        return report
+    archive: zipfile.ZipFile | FolderBundle
+    if Path(path).is_dir():
+        archive = FolderBundle(Path(path))
+        if archive.links:
+            report.problems.append(
+                f"symbolic links in the bundle folder: {', '.join(archive.links[:5])}"
+            )
+            return report
+    else:
+        try:
+            archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            report.problems.append(f"not a readable zip file: {exc}")
+            return report
     with archive:
         names = archive.namelist()
         unsafe = [n for n in names if not safe_member(n)]

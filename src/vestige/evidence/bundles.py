@@ -25,6 +25,7 @@ import tempfile
 import unicodedata
 import uuid
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from ..core.blobstore import LocalBlobStore
 from ..core.bundle import CUSTODY, MANIFEST, PUBLIC_KEY, SIGNATURE, SUMS, withheld_event
 from ..core.custody import canonical_json
 from ..core.errors import UserError
+from ..core.signing import SigningKey
 from .custody import record_event, utc_timestamp
 from .keys import instance_key
 from .models import CustodyEvent, Item
@@ -205,57 +207,30 @@ def export_case(
             if withheld_ids or consented_ids:
                 _audit_export(case, user, actor, bundle_id, recipient, len(consented_ids),
                               len(withheld_ids))
-            events = CustodyEvent.objects.filter(case=case).select_related("case").order_by("seq")
             key = instance_key()
+            manifest = {
+                "format": "vestige-bundle/1",
+                "bundle_id": bundle_id,
+                "case": {"slug": case.slug, "title": case.title},
+                "exported_at": utc_timestamp(),
+                "exported_by": actor,
+                "tool": f"vestige {__version__}",
+                "hash_algorithm": "SHA-256",
+                "signature_algorithm": "Ed25519",
+                "key_id": key.key_id,
+                "recipient": recipient,
+                "items": entries,
+                "withheld": withheld_items,
+            }
             with zipfile.ZipFile(tmp, "a", compression=zipfile.ZIP_DEFLATED) as zf:
-                withheld_seqs: list[int] = []
-                lines = []
-                for event in events.iterator():
-                    record = event.record()
-                    if record.item_id is not None and _item_key(record.item_id, withheld_ids):
-                        withheld_seqs.append(record.seq)
-                        lines.append(canonical_json(withheld_event(record, "consent")))
-                    else:
-                        lines.append(canonical_json(record.as_dict()))
-                log = b"".join(line + b"\n" for line in lines)
-                zf.writestr(CUSTODY, log)
-                log_hash = hashlib.sha256(log).hexdigest()
-                public_pem = key.public_pem().encode("ascii")
-                zf.writestr(PUBLIC_KEY, public_pem)
-                last = events.last()
-                manifest = {
-                    "format": "vestige-bundle/1",
-                    "bundle_id": bundle_id,
-                    "case": {"slug": case.slug, "title": case.title},
-                    "exported_at": utc_timestamp(),
-                    "exported_by": actor,
-                    "tool": f"vestige {__version__}",
-                    "hash_algorithm": "SHA-256",
-                    "signature_algorithm": "Ed25519",
-                    "key_id": key.key_id,
-                    "recipient": recipient,
-                    "items": entries,
-                    "withheld": withheld_items,
-                    "custody": {
-                        "events": events.count(),
-                        "head_seq": last.seq if last else 0,
-                        "head_hash": last.event_hash if last else "0" * 64,
-                        "withheld_events": withheld_seqs,
-                    },
-                    "files": {
-                        CUSTODY: log_hash,
-                        PUBLIC_KEY: hashlib.sha256(public_pem).hexdigest(),
-                    },
-                }
-                manifest_bytes = json.dumps(manifest, indent=2, ensure_ascii=False).encode()
-                zf.writestr(MANIFEST, manifest_bytes)
-                zf.writestr(SIGNATURE, base64.b64decode(key.sign(manifest_bytes)))
-                sums += [
-                    (log_hash, CUSTODY),
-                    (hashlib.sha256(public_pem).hexdigest(), PUBLIC_KEY),
-                    (hashlib.sha256(manifest_bytes).hexdigest(), MANIFEST),
-                ]
-                zf.writestr(SUMS, "".join(f"{d}  {n}\n" for d, n in sums))
+                seal_bundle(
+                    zf.writestr,
+                    case,
+                    manifest,
+                    sums,
+                    key,
+                    lambda item_id: "consent" if _item_key(item_id, withheld_ids) else None,
+                )
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
             os.replace(tmp, out)
@@ -263,6 +238,73 @@ def export_case(
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def custody_log(
+    case: Case, hide: Callable[[str], str | None]
+) -> tuple[bytes, list[int], CustodyEvent | None, int]:
+    """The case's whole custody log as JSON lines, and (withheld seqs, last event, count).
+
+    ``hide(item_id)`` gives a reason to withhold an item's events (contents left out, links and
+    signature kept, see :func:`vestige.core.bundle.withheld_event`) or None to export them whole.
+    """
+    events = CustodyEvent.objects.filter(case=case).select_related("case").order_by("seq")
+    withheld_seqs: list[int] = []
+    lines = []
+    last: CustodyEvent | None = None
+    count = 0
+    for event in events.iterator():
+        record = event.record()
+        reason = hide(record.item_id) if record.item_id is not None else None
+        if reason:
+            withheld_seqs.append(record.seq)
+            lines.append(canonical_json(withheld_event(record, reason)))
+        else:
+            lines.append(canonical_json(record.as_dict()))
+        last, count = event, count + 1
+    return b"".join(line + b"\n" for line in lines), withheld_seqs, last, count
+
+
+def seal_bundle(
+    write: Callable[[str, bytes], Any],
+    case: Case,
+    manifest: dict[str, Any],
+    sums: list[tuple[str, str]],
+    key: SigningKey,
+    hide: Callable[[str], str | None],
+) -> bytes:
+    """Write the custody log, public key, manifest, signature and SHA256SUMS of a bundle.
+
+    Shared by case exports (a zip) and dossiers (a folder): ``write(name, data)`` stores one
+    file, ``sums`` lists (sha256, name) of everything already written. The manifest gains its
+    ``custody`` and ``files`` entries here; the signature covers the manifest's exact bytes.
+    Returns those bytes.
+    """
+    log, withheld_seqs, last, count = custody_log(case, hide)
+    write(CUSTODY, log)
+    log_hash = hashlib.sha256(log).hexdigest()
+    public_pem = key.public_pem().encode("ascii")
+    write(PUBLIC_KEY, public_pem)
+    manifest["custody"] = {
+        "events": count,
+        "head_seq": last.seq if last else 0,
+        "head_hash": last.event_hash if last else "0" * 64,
+        "withheld_events": withheld_seqs,
+    }
+    manifest["files"] = {
+        CUSTODY: log_hash,
+        PUBLIC_KEY: hashlib.sha256(public_pem).hexdigest(),
+    }
+    manifest_bytes = json.dumps(manifest, indent=2, ensure_ascii=False).encode()
+    write(MANIFEST, manifest_bytes)
+    write(SIGNATURE, base64.b64decode(key.sign(manifest_bytes)))
+    sums += [
+        (log_hash, CUSTODY),
+        (hashlib.sha256(public_pem).hexdigest(), PUBLIC_KEY),
+        (hashlib.sha256(manifest_bytes).hexdigest(), MANIFEST),
+    ]
+    write(SUMS, "".join(f"{d}  {n}\n" for d, n in sums).encode("utf-8"))
+    return manifest_bytes
 
 
 def _item_key(item_id: str, ids: set[Any]) -> bool:

@@ -328,8 +328,19 @@ def earliest_copy_drafts(item: Item, copies: list[Item]) -> list[Draft]:
 
 
 def check_earliest_copy(item: Item) -> list[Draft]:
+    """Exact copies, plus the items a reviewer judged the same (or linked as copies) with their
+    own exact copies: a re-encoded copy collected earlier is an earlier copy too."""
+    from ..corroboration.independence import copies_judged_same
+
     copies = list(Item.objects.filter(case_id=item.case_id, sha256=item.sha256))
-    return earliest_copy_drafts(item, copies)
+    judged = [c for c in copies_judged_same(item) if c.sha256 != item.sha256]
+    drafts = earliest_copy_drafts(item, copies + judged)
+    for draft in drafts:
+        draft.details["judged_same"] = [str(c.pk) for c in judged]
+        if judged:
+            draft.summary = draft.summary.replace("these bytes", "this content").replace(
+                "the same bytes", "this content (exact or judged-same copies)")
+    return drafts
 
 
 # --------------------------------------------------------------------------- running

@@ -25,6 +25,9 @@ urlpatterns = [
     path("", include("vestige.web.graph_urls")),
     path("", include("vestige.web.capture_urls")),
     path("", include("vestige.web.registry_urls")),
+    path("", include("vestige.web.screening_urls")),
     path("", include("vestige.web.law_urls")),
     path("", include("vestige.web.verification_urls")),
+    path("", include("vestige.web.dossier_urls")),
+    path("", include("vestige.web.corroboration_urls")),
 ]

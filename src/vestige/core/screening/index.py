@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,9 @@ from .scoring import (
 from .similarity import blocking_code, key_similarity
 
 # How many candidate names per query are scored in full.
-CANDIDATES = 60
+CANDIDATES = 30
+# Candidates whose weighted word overlap is below this cannot reach a useful score.
+MIN_APPROX = 0.35
 _BLOCK_ROLES = (Role.NAME, Role.PATRONYMIC)
 
 
@@ -60,7 +63,7 @@ class Match:
 
 
 def _codes(key: str) -> tuple[str, ...]:
-    return (blocking_code(key), "p:" + key[:4])
+    return (blocking_code(key), blocking_code(key, loose=True), "p:" + key[:4])
 
 
 class ScreeningIndex:
@@ -77,15 +80,14 @@ class ScreeningIndex:
             rec_no = len(self.records)
             self.records.append(record)
             for name in dict.fromkeys(n for n in record.names if n.strip()):
-                parsed = parse_name(name) if len(self._names) < 200_000 else _parse_uncached(name)
                 name_no = len(self._names)
                 self._names.append(name)
                 name_record.append(rec_no)
-                name_weight.append(_name_weight(parsed))
-                for token in parsed.tokens:
-                    if token.role not in _BLOCK_ROLES:
-                        continue
-                    for key in token.keys:
+                weight = 0.0
+                for word in name.replace(",", " ").split():
+                    keys, w = _index_keys(word)
+                    weight += w
+                    for key in keys:
                         kid = key_ids.get(key)
                         if kid is None:
                             kid = key_ids[key] = len(postings)
@@ -93,6 +95,7 @@ class ScreeningIndex:
                         plist = postings[kid]
                         if not plist or plist[-1] != name_no:
                             plist.append(name_no)
+                name_weight.append(weight)
         self._keys = list(key_ids)
         self._postings = [np.asarray(p, dtype=np.int32) for p in postings]
         self._blocks: dict[str, list[int]] = defaultdict(list)
@@ -145,6 +148,8 @@ class ScreeningIndex:
         approx = 2 * self._acc[keep] / (w_q + self._name_weight[keep])
         self._acc[all_ids] = 0
         self._cnt[all_ids] = 0
+        good = approx >= MIN_APPROX
+        keep, approx = keep[good], approx[good]
         if len(keep) > CANDIDATES:
             top = np.argpartition(-approx, CANDIDATES)[:CANDIDATES]
             keep = keep[top]
@@ -174,9 +179,18 @@ class ScreeningIndex:
         return results[:limit]
 
 
-def _parse_uncached(name: str) -> ParsedName:
-    return parse_name.__wrapped__(name)
+@lru_cache(maxsize=1_048_576)
+def _index_keys(word: str) -> tuple[tuple[str, ...], float]:
+    """The keys a listed word is filed under and its weight, without parsing the whole name.
 
-
-def _name_weight(parsed: ParsedName) -> float:
-    return sum(1.0 if t.role == Role.NAME else 0.4 for t in parsed.tokens if t.role in _BLOCK_ROLES)
+    Building an index over a million names must not parse each name: words repeat, so the
+    keys are cached per word. A word that could be a patronymic is also filed under its stem.
+    """
+    parsed = parse_name(f"x {word} x")  # the word in a middle position, as a patronymic would be
+    if len(parsed.tokens) != 3 or parsed.tokens[1].role not in _BLOCK_ROLES:
+        # a particle, marker, legal form or initial: filed nowhere
+        inner = [t for t in parse_name(word).tokens if t.role in _BLOCK_ROLES]
+        keys = tuple(sorted({k for t in inner for k in t.keys}))
+        return keys, float(len(inner))
+    token = parsed.tokens[1]
+    return token.keys, (1.0 if token.role == Role.NAME else 0.4)

@@ -108,6 +108,7 @@ class ParsedName:
     markers: int  # how many patronymic markers (oğlu, kyzy …) were seen
 
 
+@lru_cache(maxsize=262144)
 def _latin(word: str) -> str:
     """The word in lower-case Latin, with German/French/ISO spellings evened out."""
     text = transliterate(word)

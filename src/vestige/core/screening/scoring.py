@@ -23,6 +23,8 @@ DEFAULT_THRESHOLD = 0.78
 MIN_TOKEN_SIM = 0.62
 # A pair at least this similar counts as the same word for the "one shared word" rule.
 STRONG_SIM = 0.8
+# Discount for aligning a given name with a patronymic.
+CROSS_ROLE = 0.85
 # Subtracted when both names give a patronymic and the two differ.
 PATRONYMIC_CONFLICT = 0.15
 # Weight of a token in the name, by role: unmatched patronymics and particles cost little.
@@ -57,7 +59,12 @@ def _pair_sim(q: Token, c: Token) -> float:
         letter = qa or ca
         other = c if qa else q
         return _INITIAL_SIM if any(k[:1] == letter for k in other.keys) else 0.0
-    return keys_similarity(q.keys, c.keys)
+    sim = keys_similarity(q.keys, c.keys)
+    if {q.role, c.role} == {Role.NAME, Role.PATRONYMIC}:
+        # A given name against a father's name (Oleksandr / Aleksandrovich): possible in
+        # Azerbaijani order, but the given name against the given name should win the pairing.
+        sim *= CROSS_ROLE
+    return sim
 
 
 def _align(q: tuple[Token, ...], c: tuple[Token, ...]) -> list[tuple[int, int, float]]:

@@ -38,6 +38,11 @@ def _indel_cost(a: str) -> float:
     return 0.5 if a in _VOWELS else 1.0
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_SUB = {(a, b): _sub_cost(a, b) for a in _LETTERS for b in _LETTERS}
+_INDEL = {a: _indel_cost(a) for a in _LETTERS}
+
+
 @lru_cache(maxsize=1_048_576)
 def key_similarity(a: str, b: str) -> float:
     """1 minus the weighted edit distance over the longer key's length (0..1)."""
@@ -45,20 +50,29 @@ def key_similarity(a: str, b: str) -> float:
         return 1.0
     if not a or not b:
         return 0.0
-    if abs(len(a) - len(b)) > max(len(a), len(b)) / 2:
+    longest = max(len(a), len(b))
+    if abs(len(a) - len(b)) > longest / 2:
         return 0.0
+    sub, indel = _SUB, _INDEL
     prev = [0.0]
     for ch in b:
-        prev.append(prev[-1] + _indel_cost(ch))
+        prev.append(prev[-1] + indel.get(ch, 1.0))
     for ca in a:
-        cur = [prev[0] + _indel_cost(ca)]
+        del_a = indel.get(ca, 1.0)
+        cur = [prev[0] + del_a]
+        left = cur[0]
         for j, cb in enumerate(b):
-            cur.append(
-                min(prev[j] + _sub_cost(ca, cb), prev[j + 1] + _indel_cost(ca),
-                    cur[j] + _indel_cost(cb))
-            )
+            best = prev[j] + sub.get((ca, cb), 0.0 if ca == cb else 1.0)
+            up = prev[j + 1] + del_a
+            if up < best:
+                best = up
+            ins = left + indel.get(cb, 1.0)
+            if ins < best:
+                best = ins
+            cur.append(best)
+            left = best
         prev = cur
-    return max(0.0, 1.0 - prev[-1] / max(len(a), len(b)))
+    return max(0.0, 1.0 - prev[-1] / longest)
 
 
 def keys_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
@@ -78,16 +92,22 @@ _CODE_CLASS = {c: g for g, letters in (("s", "csjz"), ("k", "xgkhq"), ("v", "vfw
                for c in letters}
 
 
-def blocking_code(key: str) -> str:
+# A coarser class map for a second code: j is dropped (German j is a y), and hissing and
+# guttural letters merge (German "ch" is kh where English "ch" is ч).
+_LOOSE_CLASS = {**_CODE_CLASS, **{c: "S" for c in "csjzxgkhq"}}
+
+
+def blocking_code(key: str, loose: bool = False) -> str:
     """A coarse code for the inverted index: first letter class + consonant skeleton."""
     if not key:
         return ""
-    first = "A" if key[0] in _VOWELS else _CODE_CLASS.get(key[0], key[0])
+    classes = _LOOSE_CLASS if loose else _CODE_CLASS
+    first = "A" if key[0] in _VOWELS else classes.get(key[0], key[0])
     out = [first]
     for ch in key[1:]:
-        if ch in _VOWELS:
+        if ch in _VOWELS or (loose and ch == "j"):
             continue
-        c = _CODE_CLASS.get(ch, ch)
+        c = classes.get(ch, ch)
         if c != out[-1]:
             out.append(c)
-    return "".join(out)
+    return ("~" if loose else "") + "".join(out)

@@ -1,0 +1,1 @@
+"""Near-duplicate suggestions and judgements, and corroboration by independent sources."""
