@@ -1,7 +1,7 @@
 """How fast does the capture engine archive web pages, next to ``wget --warc-file``?
 
 Run it with ``.venv/bin/python benchmarks/bench_capture.py [--pages 200] [--browser-pages 200]
-[--workers 4] [--browser-workers 2]``.
+[--workers 2×cores] [--browser-workers 2]`` (``--browser-pages 0`` skips browser mode).
 
 A local site (tests/capture_site.py, on 127.0.0.1) serves generated pages ``/gen/1`` … ``/gen/N``:
 each has a title, five paragraphs, two images and a stylesheet. In one run, on the same pages:
@@ -160,6 +160,7 @@ def run_wget_per_page(urls: list[str], work: Path, workers: int) -> dict[str, An
     def one(index_url: tuple[int, str]) -> int:
         index, url = index_url
         folder = work / f"{index:04d}"
+        folder.mkdir()  # wget does not create the folder of its --warc-file
         done = subprocess.run(
             [wget, *WGET_ARGS, f"--warc-file={folder / 'page'}", "--directory-prefix",
              str(folder / "files"), url],
@@ -224,7 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--browser-pages", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1),
+                        help="capture processes, and wgets at a time in baseline B (default: "
+                        "two per core — a capture spends part of its time waiting on the "
+                        "network)")
     parser.add_argument("--browser-workers", type=int, default=2)
     parser.add_argument("--pool", choices=("process", "thread"), default="process",
                         help="run captures in worker processes (default) or threads")

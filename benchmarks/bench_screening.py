@@ -45,13 +45,15 @@ sys.path.insert(0, str(HERE))
 
 
 # ---------------------------------------------------------------- shared helpers
-def load_labelled() -> list[dict[str, Any]]:
-    with LABELLED.open(encoding="utf-8") as handle:
+def load_labelled(path: Path | None = None) -> list[dict[str, Any]]:
+    path = path or Path(os.environ.get("SCREENING_LABELLED", str(LABELLED)))
+    with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def evaluate(rows: list[dict[str, Any]], decisions: list[tuple[str | None, float]],
-             threshold: float) -> dict[str, float]:
+def evaluate(
+    rows: list[dict[str, Any]], decisions: list[tuple[str | None, float]], threshold: float
+) -> dict[str, float]:
     """Precision, recall and F1 when each query is decided by its best result."""
     tp = fp = fn = 0
     for row, (entity, score) in zip(rows, decisions, strict=True):
@@ -68,12 +70,20 @@ def evaluate(rows: list[dict[str, Any]], decisions: list[tuple[str | None, float
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"threshold": round(threshold, 3), "precision": round(precision, 4),
-            "recall": round(recall, 4), "f1": round(f1, 4), "tp": tp, "fp": fp, "fn": fn}
+    return {
+        "threshold": round(threshold, 3),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
 
 
-def best_threshold(rows: list[dict[str, Any]], decisions: list[tuple[str | None, float]]
-                   ) -> dict[str, float]:
+def best_threshold(
+    rows: list[dict[str, Any]], decisions: list[tuple[str | None, float]]
+) -> dict[str, float]:
     candidates = [t / 100 for t in range(30, 100)]
     return max((evaluate(rows, decisions, t) for t in candidates), key=lambda r: r["f1"])
 
@@ -83,31 +93,42 @@ def ensure_venv() -> Path:
     python = VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    probe = subprocess.run([str(python), "-c", "import rapidfuzz, nomenklatura, normality"],
-                           capture_output=True)
+    probe = subprocess.run(
+        [str(python), "-c", "import rapidfuzz, nomenklatura, normality"], capture_output=True
+    )
     if probe.returncode != 0:
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "rapidfuzz", "nomenklatura"],
-                       check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "rapidfuzz", "nomenklatura"], check=True
+        )
     return python
 
 
 # ---------------------------------------------------------------- ours (project venv)
 def _records_from_ofac() -> list[Any]:
     from screening_data import load_ofac
-
     from vestige.core.screening import ListedRecord, Qualifiers
 
     return [
-        ListedRecord(e.ent_num, "ofac", e.ent_num,
-                     "person" if e.is_person else "organization", tuple(e.names),
-                     Qualifiers(tuple(e.dobs), tuple(e.nationalities)))
+        ListedRecord(
+            e.ent_num,
+            "ofac",
+            e.ent_num,
+            "person" if e.is_person else "organization",
+            tuple(e.names),
+            Qualifiers(tuple(e.dobs), tuple(e.nationalities)),
+        )
         for e in load_ofac().values()
     ]
 
 
 def ours_accuracy(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    from vestige.core.screening import (ALGORITHM, DEFAULT_THRESHOLD, VERSION, Qualifiers,
-                                        ScreeningIndex)
+    from vestige.core.screening import (
+        ALGORITHM,
+        DEFAULT_THRESHOLD,
+        VERSION,
+        Qualifiers,
+        ScreeningIndex,
+    )
 
     index = ScreeningIndex(_records_from_ofac())
     decisions: list[tuple[str | None, float]] = []
@@ -117,40 +138,59 @@ def ours_accuracy(rows: list[dict[str, Any]]) -> dict[str, Any]:
         found = index.search(row["query"], quals, threshold=0.0, limit=1)
         decisions.append((found[0].record.entity_id, found[0].score) if found else (None, 0.0))
     elapsed = time.perf_counter() - start
-    return {"name": f"{ALGORITHM} {VERSION}", "default_threshold": DEFAULT_THRESHOLD,
-            "decisions": decisions, "seconds": round(elapsed, 3)}
+    return {
+        "name": f"{ALGORITHM} {VERSION}",
+        "default_threshold": DEFAULT_THRESHOLD,
+        "decisions": decisions,
+        "seconds": round(elapsed, 3),
+    }
 
 
 _INDEX: Any = None
 
 
-def _work(chunk: list[str]) -> int:
-    return sum(len(_INDEX.search(q)) for q in chunk)
+def _work(chunk: list[str]) -> tuple[int, float]:
+    """Screen a share of the queries; return the results found and this worker's CPU time."""
+    start = time.process_time()
+    hits = sum(len(_INDEX.search(q)) for q in chunk)
+    return hits, time.process_time() - start
 
 
 def ours_speed(n_names: int, n_queries: int, workers: int) -> dict[str, Any]:
     global _INDEX
     from gen_screening_data import generate, queries
-
     from vestige.core.screening import ListedRecord, ScreeningIndex
 
     t0 = time.perf_counter()
     records = generate(n_names)
     qs = queries(records, n_queries)
     t1 = time.perf_counter()
-    _INDEX = ScreeningIndex(ListedRecord(r, "gen", r, "person", tuple(names))
-                            for r, names in records)
+    _INDEX = ScreeningIndex(
+        ListedRecord(r, "gen", r, "person", tuple(names)) for r, names in records
+    )
     t2 = time.perf_counter()
     chunks = [qs[i::workers] for i in range(workers)]
     ctx = multiprocessing.get_context("fork")  # workers share the built index copy-on-write
     with ctx.Pool(workers) as pool:
         t3 = time.perf_counter()
-        hits = sum(pool.map(_work, chunks))
+        done = pool.map(_work, chunks)
         t4 = time.perf_counter()
-    return {"names": len(_INDEX), "records": len(records), "queries": len(qs),
-            "workers": workers, "generate_seconds": round(t1 - t0, 2),
-            "index_build_seconds": round(t2 - t1, 2), "query_seconds": round(t4 - t3, 3),
-            "results_returned": hits}
+    hits = sum(h for h, _ in done)
+    cpu = [round(c, 3) for _, c in done]
+    return {
+        "names": len(_INDEX),
+        "records": len(records),
+        "queries": len(qs),
+        "workers": workers,
+        "generate_seconds": round(t1 - t0, 2),
+        "index_build_seconds": round(t2 - t1, 2),
+        "query_seconds": round(t4 - t3, 3),
+        "results_returned": hits,
+        # CPU seconds each worker spent: on an idle two-core machine the wall time is the
+        # larger of the two; on a loaded one the wall time above is longer.
+        "worker_cpu_seconds": cpu,
+        "load_average": list(os.getloadavg()),
+    }
 
 
 # ---------------------------------------------------------------- baselines (benchmark venv)
@@ -164,6 +204,7 @@ def baseline_accuracy(out: Path) -> None:
     from followthemoney import model
     from nomenklatura.matching import LogicV2, NameMatcher, ScoringConfig
     from rapidfuzz import fuzz, process
+
     from screening_data import load_ofac
 
     rows = load_labelled()
@@ -190,9 +231,12 @@ def baseline_accuracy(out: Path) -> None:
     for row in rows:
         best = process.extractOne(_fold(row["query"]), names, scorer=fuzz.token_sort_ratio)
         rf.append((owner[best[2]], best[1] / 100) if best else (None, 0.0))
-    result["rapidfuzz"] = {"name": "rapidfuzz token_sort_ratio (ASCII-folded)",
-                           "default_threshold": 0.85, "decisions": rf,
-                           "seconds": round(time.perf_counter() - t0, 3)}
+    result["rapidfuzz"] = {
+        "name": "rapidfuzz token_sort_ratio (ASCII-folded)",
+        "default_threshold": 0.85,
+        "decisions": rf,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
     for algo in (NameMatcher, LogicV2):
         t0 = time.perf_counter()
         decisions: list[tuple[str | None, float]] = []
@@ -215,9 +259,12 @@ def baseline_accuracy(out: Path) -> None:
                 if score > best[1]:
                     best = (ent_num, score)
             decisions.append(best)
-        result[algo.NAME] = {"name": f"nomenklatura {algo.NAME}", "default_threshold": 0.7,
-                             "decisions": decisions,
-                             "seconds": round(time.perf_counter() - t0, 3)}
+        result[algo.NAME] = {
+            "name": f"nomenklatura {algo.NAME}",
+            "default_threshold": 0.7,
+            "decisions": decisions,
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
     import nomenklatura
 
     result["versions"] = {"nomenklatura": getattr(nomenklatura, "__version__", "?")}
@@ -226,9 +273,10 @@ def baseline_accuracy(out: Path) -> None:
 
 def baseline_speed(out: Path, n_names: int, n_queries: int, subset: int) -> None:
     from followthemoney import model
-    from gen_screening_data import generate, queries
     from nomenklatura.matching import LogicV2, NameMatcher, ScoringConfig
     from rapidfuzz import fuzz, process
+
+    from gen_screening_data import generate, queries
 
     records = generate(n_names)
     qs = queries(records, n_queries)
@@ -238,8 +286,11 @@ def baseline_speed(out: Path, n_names: int, n_queries: int, subset: int) -> None
     process.cdist(sub, names, scorer=fuzz.token_sort_ratio, workers=2, dtype="uint8")
     rf_secs = time.perf_counter() - t0
     result: dict[str, Any] = {
-        "rapidfuzz": {"queries_timed": len(sub), "seconds": round(rf_secs, 3),
-                      "extrapolated_seconds": round(rf_secs * n_queries / len(sub), 1)},
+        "rapidfuzz": {
+            "queries_timed": len(sub),
+            "seconds": round(rf_secs, 3),
+            "extrapolated_seconds": round(rf_secs * n_queries / len(sub), 1),
+        },
     }
     config = ScoringConfig.defaults()
     pairs = 300
@@ -263,7 +314,8 @@ def baseline_speed(out: Path, n_names: int, n_queries: int, subset: int) -> None
         per_pair = (time.perf_counter() - t0) / len(proxies)
         blocked = rf_secs * n_queries / len(sub) + per_pair * 30 * n_queries / 2
         result[algo.NAME] = {
-            "pairs_timed": len(proxies), "seconds_per_pair": per_pair,
+            "pairs_timed": len(proxies),
+            "seconds_per_pair": per_pair,
             "full_scan_extrapolated_seconds": round(per_pair * len(records) * n_queries / 2, 0),
             "with_rapidfuzz_blocking_extrapolated_seconds": round(blocked, 1),
         }
@@ -277,9 +329,19 @@ def main() -> None:
     parser.add_argument("--names", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--baseline-subset", type=int, default=20,
-                        help="queries the rapidfuzz full scan is timed on")
+    parser.add_argument(
+        "--baseline-subset",
+        type=int,
+        default=20,
+        help="queries the rapidfuzz full scan is timed on",
+    )
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument(
+        "--labelled",
+        type=Path,
+        default=LABELLED,
+        help="the labelled set (default benchmarks/data/screening_labelled.jsonl)",
+    )
     parser.add_argument("--baseline-accuracy", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--baseline-speed", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -293,12 +355,16 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT / "src"))
+    os.environ["SCREENING_LABELLED"] = str(args.labelled.resolve())  # seen by the baselines too
     rows = load_labelled()
     report: dict[str, Any] = {
-        "benchmark": "screening", "labelled_queries": len(rows),
+        "benchmark": "screening",
+        "labelled_set": args.labelled.name,
+        "labelled_queries": len(rows),
         "labelled_matches": sum(r["label"] == "match" for r in rows),
         "labelled_nonmatches": sum(r["label"] == "nonmatch" for r in rows),
-        "cpu_count": os.cpu_count(), "accuracy": {},
+        "cpu_count": os.cpu_count(),
+        "accuracy": {},
     }
     python = None
     try:
@@ -313,13 +379,16 @@ def main() -> None:
     if python is not None:
         out = tmp / "screening-baselines.json"
         env = {**os.environ, "PYTHONPATH": str(HERE)}
-        subprocess.run([str(python), __file__, "--baseline-accuracy", str(out)], check=True,
-                       env=env)
+        subprocess.run(
+            [str(python), __file__, "--baseline-accuracy", str(out)], check=True, env=env
+        )
         base = json.loads(out.read_text())
         report["baseline_versions"] = base.pop("versions", {})
         matchers.update(base)
-    print(f"Accuracy on {len(rows)} labelled queries "
-          f"({report['labelled_matches']} matches, {report['labelled_nonmatches']} non-matches)")
+    print(
+        f"Accuracy on {len(rows)} labelled queries "
+        f"({report['labelled_matches']} matches, {report['labelled_nonmatches']} non-matches)"
+    )
     print(f"{'matcher':48} {'thr':>5} {'P':>6} {'R':>6} {'F1':>6}   best thr/F1")
     for key, m in matchers.items():
         decisions = [tuple(d) for d in m["decisions"]]
@@ -332,39 +401,67 @@ def main() -> None:
             hit = ent is not None and score >= m["default_threshold"]
             ok = (hit and ent in row["expected"]) if row["label"] == "match" else not hit
             v["correct"] += int(ok)
-        report["accuracy"][key] = {"matcher": m["name"], "at_default": at_default,
-                                   "best": best, "seconds": m["seconds"],
-                                   "per_variant": per_variant}
-        print(f"{m['name']:48} {at_default['threshold']:5.2f} {at_default['precision']:6.3f} "
-              f"{at_default['recall']:6.3f} {at_default['f1']:6.3f}   "
-              f"{best['threshold']:.2f}/{best['f1']:.3f}")
+        report["accuracy"][key] = {
+            "matcher": m["name"],
+            "at_default": at_default,
+            "best": best,
+            "seconds": m["seconds"],
+            "per_variant": per_variant,
+        }
+        print(
+            f"{m['name']:48} {at_default['threshold']:5.2f} {at_default['precision']:6.3f} "
+            f"{at_default['recall']:6.3f} {at_default['f1']:6.3f}   "
+            f"{best['threshold']:.2f}/{best['f1']:.3f}"
+        )
     if not args.skip_speed:
         speed = ours_speed(args.names, args.queries, args.workers)
         report["speed"] = {"ours": speed}
-        print(f"Speed: {speed['names']:,} names ({speed['records']:,} records), "
-              f"index built in {speed['index_build_seconds']} s; {speed['queries']} queries in "
-              f"{speed['query_seconds']} s on {speed['workers']} workers")
+        print(
+            f"Speed: {speed['names']:,} names ({speed['records']:,} records), "
+            f"index built in {speed['index_build_seconds']} s; {speed['queries']} queries in "
+            f"{speed['query_seconds']} s on {speed['workers']} workers (CPU per worker "
+            f"{speed['worker_cpu_seconds']} s; load average {speed['load_average'][0]:.1f})"
+        )
         if python is not None:
             out = tmp / "screening-baseline-speed.json"
             env = {**os.environ, "PYTHONPATH": str(HERE)}
-            subprocess.run([str(python), __file__, "--baseline-speed", str(out), "--names",
-                            str(args.names), "--queries", str(args.queries),
-                            "--baseline-subset", str(args.baseline_subset)], check=True, env=env)
+            subprocess.run(
+                [
+                    str(python),
+                    __file__,
+                    "--baseline-speed",
+                    str(out),
+                    "--names",
+                    str(args.names),
+                    "--queries",
+                    str(args.queries),
+                    "--baseline-subset",
+                    str(args.baseline_subset),
+                ],
+                check=True,
+                env=env,
+            )
             bs = json.loads(out.read_text())
             report["speed"]["baselines"] = bs
             ours_s = speed["query_seconds"]
             rf = bs["rapidfuzz"]["extrapolated_seconds"]
-            print(f"  rapidfuzz token_sort_ratio full scan (2 workers): {rf} s extrapolated from "
-                  f"{bs['rapidfuzz']['queries_timed']} queries: ours is {rf / ours_s:.0f}x faster")
+            print(
+                f"  rapidfuzz token_sort_ratio full scan (2 workers): {rf} s extrapolated from "
+                f"{bs['rapidfuzz']['queries_timed']} queries: ours is {rf / ours_s:.0f}x faster"
+            )
             for name in ("name-based", "logic-v2"):
                 b = bs[name]
-                print(f"  nomenklatura {name}: {b['seconds_per_pair'] * 1e6:.0f} us/pair; full "
-                      f"scan {b['full_scan_extrapolated_seconds']:.0f} s, with rapidfuzz "
-                      f"blocking {b['with_rapidfuzz_blocking_extrapolated_seconds']} s "
-                      f"(extrapolated; ours is "
-                      f"{b['with_rapidfuzz_blocking_extrapolated_seconds'] / ours_s:.0f}x faster)")
+                print(
+                    f"  nomenklatura {name}: {b['seconds_per_pair'] * 1e6:.0f} us/pair; full "
+                    f"scan {b['full_scan_extrapolated_seconds']:.0f} s, with rapidfuzz "
+                    f"blocking {b['with_rapidfuzz_blocking_extrapolated_seconds']} s "
+                    f"(extrapolated; ours is "
+                    f"{b['with_rapidfuzz_blocking_extrapolated_seconds'] / ours_s:.0f}x faster)"
+                )
     stamp = time.strftime("%Y-%m-%d-%H%M%S")
     name = "screening-quick.json" if args.quick else f"screening-{stamp}.json"
+    if args.labelled.resolve() != LABELLED.resolve():
+        name = f"screening-{args.labelled.stem}-{stamp}.json"
     (RESULTS / name).write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print(f"results: benchmarks/results/{name}")
 

@@ -16,19 +16,65 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_screening_labelled import ARMENIAN, rewrite, split_name, title, to_cyrillic  # noqa: E402
-from screening_data import load_ofac  # noqa: E402
+from make_screening_labelled import ARMENIAN, rewrite, split_name, title, to_cyrillic
+from screening_data import load_ofac
 
 EXTRA_SURNAMES = [
-    "Aliyev", "Mammadov", "Hasanov", "Huseynov", "Guliyev", "Ismayilov", "Abbasov", "Babayev",
-    "Petrosyan", "Sargsyan", "Harutyunyan", "Grigoryan", "Hovhannisyan", "Karapetyan",
-    "Ivanov", "Smirnov", "Kuznetsov", "Popov", "Sokolov", "Lebedev", "Kozlov", "Novikov",
-    "Shevchenko", "Bondarenko", "Kovalenko", "Tkachenko", "Kravchenko", "Melnyk", "Lysenko",
+    "Aliyev",
+    "Mammadov",
+    "Hasanov",
+    "Huseynov",
+    "Guliyev",
+    "Ismayilov",
+    "Abbasov",
+    "Babayev",
+    "Petrosyan",
+    "Sargsyan",
+    "Harutyunyan",
+    "Grigoryan",
+    "Hovhannisyan",
+    "Karapetyan",
+    "Ivanov",
+    "Smirnov",
+    "Kuznetsov",
+    "Popov",
+    "Sokolov",
+    "Lebedev",
+    "Kozlov",
+    "Novikov",
+    "Shevchenko",
+    "Bondarenko",
+    "Kovalenko",
+    "Tkachenko",
+    "Kravchenko",
+    "Melnyk",
+    "Lysenko",
 ]
 EXTRA_GIVEN = [
-    "Rashad", "Ilham", "Elchin", "Vugar", "Samir", "Tural", "Aram", "Armen", "Tigran", "Gevorg",
-    "Hovhannes", "Narek", "Aleksandr", "Sergey", "Dmitry", "Andrey", "Oleksandr", "Volodymyr",
-    "Mykola", "Olena", "Natalia", "Anna", "Leyla", "Gunel",
+    "Rashad",
+    "Ilham",
+    "Elchin",
+    "Vugar",
+    "Samir",
+    "Tural",
+    "Aram",
+    "Armen",
+    "Tigran",
+    "Gevorg",
+    "Hovhannes",
+    "Narek",
+    "Aleksandr",
+    "Sergey",
+    "Dmitry",
+    "Andrey",
+    "Oleksandr",
+    "Volodymyr",
+    "Mykola",
+    "Olena",
+    "Natalia",
+    "Anna",
+    "Leyla",
+    "Gunel",
 ]
 
 
@@ -92,8 +138,11 @@ def queries(records: list[tuple[str, list[str]]], n: int, seed: int = 11) -> lis
             if parts is None:
                 continue
             sur, giv = parts
-            out.append(to_cyrillic(giv[:1] + sur) if k % 4 == 0
-                       else rewrite(title(giv[:1] + sur), ARMENIAN))
+            out.append(
+                to_cyrillic(giv[:1] + sur)
+                if k % 4 == 0
+                else rewrite(title(giv[:1] + sur), ARMENIAN)
+            )
         else:
             out.append(f"{rng.choice(list(given))} {rng.choice(list(surnames))}")
     return out

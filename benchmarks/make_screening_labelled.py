@@ -23,7 +23,7 @@ import unicodedata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from screening_data import Entity, load_ofac  # noqa: E402
+from screening_data import Entity, load_ofac
 
 OUT = Path(__file__).resolve().parent / "data" / "screening_labelled.jsonl"
 
@@ -84,64 +84,364 @@ HAND: list[tuple[str, str | None, str]] = [
 
 # ----- the generator's own spelling rules -----------------------------------------------------
 LAT2CYR = [
-    ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"),
-    ("sh", "ш"), ("yu", "ю"), ("ya", "я"), ("yo", "ё"), ("iy", "ий"), ("yy", "ый"),
-    ("ye", "е"), ("ey", "ей"), ("ay", "ай"), ("oy", "ой"), ("uy", "уй"), ("ai", "ай"),
-    ("ei", "ей"), ("ia", "ия"), ("io", "ио"), ("iu", "иу"),
-    ("a", "а"), ("b", "б"), ("v", "в"), ("w", "в"), ("g", "г"), ("d", "д"), ("e", "е"),
-    ("z", "з"), ("i", "и"), ("j", "дж"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"),
-    ("o", "о"), ("p", "п"), ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("f", "ф"),
-    ("h", "х"), ("c", "к"), ("y", "ы"), ("x", "кс"), ("q", "к"),
+    ("shch", "щ"),
+    ("sch", "щ"),
+    ("zh", "ж"),
+    ("kh", "х"),
+    ("ts", "ц"),
+    ("ch", "ч"),
+    ("sh", "ш"),
+    ("yu", "ю"),
+    ("ya", "я"),
+    ("yo", "ё"),
+    ("iy", "ий"),
+    ("yy", "ый"),
+    ("ye", "е"),
+    ("ey", "ей"),
+    ("ay", "ай"),
+    ("oy", "ой"),
+    ("uy", "уй"),
+    ("ai", "ай"),
+    ("ei", "ей"),
+    ("ia", "ия"),
+    ("io", "ио"),
+    ("iu", "иу"),
+    ("a", "а"),
+    ("b", "б"),
+    ("v", "в"),
+    ("w", "в"),
+    ("g", "г"),
+    ("d", "д"),
+    ("e", "е"),
+    ("z", "з"),
+    ("i", "и"),
+    ("j", "дж"),
+    ("k", "к"),
+    ("l", "л"),
+    ("m", "м"),
+    ("n", "н"),
+    ("o", "о"),
+    ("p", "п"),
+    ("r", "р"),
+    ("s", "с"),
+    ("t", "т"),
+    ("u", "у"),
+    ("f", "ф"),
+    ("h", "х"),
+    ("c", "к"),
+    ("y", "ы"),
+    ("x", "кс"),
+    ("q", "к"),
 ]
-ISO9 = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-                ["a", "b", "v", "g", "d", "e", "ë", "ž", "z", "i", "j", "k", "l", "m", "n", "o",
-                 "p", "r", "s", "t", "u", "f", "h", "c", "č", "š", "ŝ", "", "y", "", "è", "û",
-                 "â"], strict=True))
-GERMAN = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-                  ["a", "b", "w", "g", "d", "e", "jo", "sch", "s", "i", "j", "k", "l", "m", "n",
-                   "o", "p", "r", "s", "t", "u", "f", "ch", "z", "tsch", "sch", "schtsch", "",
-                   "y", "", "e", "ju", "ja"], strict=True))
-FRENCH = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-                  ["a", "b", "v", "g", "d", "e", "io", "j", "z", "i", "ï", "k", "l", "m", "n",
-                   "o", "p", "r", "s", "t", "ou", "f", "kh", "ts", "tch", "ch", "chtch", "",
-                   "y", "", "e", "iou", "ia"], strict=True))
-ICAO = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-                ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o",
-                 "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "ie", "y", "",
-                 "e", "iu", "ia"], strict=True))
-UKR_LAT = {"а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ie",
-           "ж": "zh", "з": "z", "и": "y", "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l",
-           "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
-           "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ь": "",
-           "ю": "iu", "я": "ia"}
+ISO9 = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "ë",
+            "ž",
+            "z",
+            "i",
+            "j",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "h",
+            "c",
+            "č",
+            "š",
+            "ŝ",
+            "",
+            "y",
+            "",
+            "è",
+            "û",
+            "â",
+        ],
+        strict=True,
+    )
+)
+GERMAN = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        [
+            "a",
+            "b",
+            "w",
+            "g",
+            "d",
+            "e",
+            "jo",
+            "sch",
+            "s",
+            "i",
+            "j",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "ch",
+            "z",
+            "tsch",
+            "sch",
+            "schtsch",
+            "",
+            "y",
+            "",
+            "e",
+            "ju",
+            "ja",
+        ],
+        strict=True,
+    )
+)
+FRENCH = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "io",
+            "j",
+            "z",
+            "i",
+            "ï",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "ou",
+            "f",
+            "kh",
+            "ts",
+            "tch",
+            "ch",
+            "chtch",
+            "",
+            "y",
+            "",
+            "e",
+            "iou",
+            "ia",
+        ],
+        strict=True,
+    )
+)
+ICAO = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "i",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "ie",
+            "y",
+            "",
+            "e",
+            "iu",
+            "ia",
+        ],
+        strict=True,
+    )
+)
+UKR_LAT = {
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "h",
+    "ґ": "g",
+    "д": "d",
+    "е": "e",
+    "є": "ie",
+    "ж": "zh",
+    "з": "z",
+    "и": "y",
+    "і": "i",
+    "ї": "i",
+    "й": "i",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "shch",
+    "ь": "",
+    "ю": "iu",
+    "я": "ia",
+}
 UKR_GIVEN = {
-    "aleksandr": "Олександр", "alexander": "Олександр", "sergey": "Сергій", "sergei": "Сергій",
-    "vladimir": "Володимир", "dmitry": "Дмитро", "dmitriy": "Дмитро", "andrey": "Андрій",
-    "andrei": "Андрій", "nikolai": "Микола", "nikolay": "Микола", "mikhail": "Михайло",
-    "yuri": "Юрій", "yuriy": "Юрій", "oleg": "Олег", "igor": "Ігор", "aleksey": "Олексій",
-    "alexei": "Олексій", "aleksei": "Олексій", "pavel": "Павло", "petr": "Петро",
-    "vasily": "Василь", "vasiliy": "Василь", "ivan": "Іван", "viktor": "Віктор",
-    "victor": "Віктор", "yevgeny": "Євген", "evgeni": "Євген", "evgeniy": "Євген",
-    "grigory": "Григорій", "konstantin": "Костянтин", "vyacheslav": "В'ячеслав",
-    "valery": "Валерій", "roman": "Роман", "denis": "Денис", "boris": "Борис",
+    "aleksandr": "Олександр",
+    "alexander": "Олександр",
+    "sergey": "Сергій",
+    "sergei": "Сергій",
+    "vladimir": "Володимир",
+    "dmitry": "Дмитро",
+    "dmitriy": "Дмитро",
+    "andrey": "Андрій",
+    "andrei": "Андрій",
+    "nikolai": "Микола",
+    "nikolay": "Микола",
+    "mikhail": "Михайло",
+    "yuri": "Юрій",
+    "yuriy": "Юрій",
+    "oleg": "Олег",
+    "igor": "Ігор",
+    "aleksey": "Олексій",
+    "alexei": "Олексій",
+    "aleksei": "Олексій",
+    "pavel": "Павло",
+    "petr": "Петро",
+    "vasily": "Василь",
+    "vasiliy": "Василь",
+    "ivan": "Іван",
+    "viktor": "Віктор",
+    "victor": "Віктор",
+    "yevgeny": "Євген",
+    "evgeni": "Євген",
+    "evgeniy": "Євген",
+    "grigory": "Григорій",
+    "konstantin": "Костянтин",
+    "vyacheslav": "В'ячеслав",
+    "valery": "Валерій",
+    "roman": "Роман",
+    "denis": "Денис",
+    "boris": "Борис",
 }
 ARMENIAN = [
-    ("zh", "ժ"), ("kh", "խ"), ("ts", "ց"), ("dz", "ձ"), ("gh", "ղ"), ("ch", "չ"), ("sh", "շ"),
-    ("yan", "յան"), ("ian", "յան"), ("ou", "ու"), ("u", "ու"), ("a", "ա"), ("b", "բ"),
-    ("g", "գ"), ("d", "դ"), ("e", "ե"), ("z", "զ"), ("t", "տ"), ("i", "ի"), ("l", "լ"),
-    ("k", "կ"), ("h", "հ"), ("m", "մ"), ("y", "յ"), ("n", "ն"), ("o", "ո"), ("p", "պ"),
-    ("j", "ջ"), ("r", "ր"), ("s", "ս"), ("v", "վ"), ("f", "ֆ"), ("w", "վ"), ("c", "կ"),
-    ("q", "ք"), ("x", "քս"),
+    ("zh", "ժ"),
+    ("kh", "խ"),
+    ("ts", "ց"),
+    ("dz", "ձ"),
+    ("gh", "ղ"),
+    ("ch", "չ"),
+    ("sh", "շ"),
+    ("yan", "յան"),
+    ("ian", "յան"),
+    ("ou", "ու"),
+    ("u", "ու"),
+    ("a", "ա"),
+    ("b", "բ"),
+    ("g", "գ"),
+    ("d", "դ"),
+    ("e", "ե"),
+    ("z", "զ"),
+    ("t", "տ"),
+    ("i", "ի"),
+    ("l", "լ"),
+    ("k", "կ"),
+    ("h", "հ"),
+    ("m", "մ"),
+    ("y", "յ"),
+    ("n", "ն"),
+    ("o", "ո"),
+    ("p", "պ"),
+    ("j", "ջ"),
+    ("r", "ր"),
+    ("s", "ս"),
+    ("v", "վ"),
+    ("f", "ֆ"),
+    ("w", "վ"),
+    ("c", "կ"),
+    ("q", "ք"),
+    ("x", "քս"),
 ]
 AZ = [("dzh", "c"), ("kh", "x"), ("sh", "ş"), ("ch", "ç"), ("gh", "ğ"), ("zh", "j")]
-COMMON_GIVEN = ["Mohammad", "Ali", "Ahmad", "Hassan", "Sergei", "Aleksandr", "Viktor",
-                "Juan", "Jose", "Carlos", "Abdul", "Igor", "Dmitry", "Omar", "Ivan"]
+COMMON_GIVEN = [
+    "Mohammad",
+    "Ali",
+    "Ahmad",
+    "Hassan",
+    "Sergei",
+    "Aleksandr",
+    "Viktor",
+    "Juan",
+    "Jose",
+    "Carlos",
+    "Abdul",
+    "Igor",
+    "Dmitry",
+    "Omar",
+    "Ivan",
+]
 SIMILAR_GIVEN = {
-    "a": ["Anatoly", "Arkady", "Artur"], "b": ["Bogdan", "Bakhtiyar"], "d": ["Danil", "Davron"],
-    "i": ["Ilya", "Iskander"], "m": ["Maksim", "Marat", "Murad"], "s": ["Stanislav", "Samir"],
-    "v": ["Vadim", "Vsevolod"], "o": ["Orkhan", "Ostap"], "r": ["Ruslan", "Rauf"],
-    "n": ["Nazim", "Nodir"], "y": ["Yaroslav", "Yakov"], "k": ["Kirill", "Kamran"],
-    "g": ["Gleb", "Gurban"], "e": ["Emin", "Elchin"], "t": ["Taras", "Tofig"],
+    "a": ["Anatoly", "Arkady", "Artur"],
+    "b": ["Bogdan", "Bakhtiyar"],
+    "d": ["Danil", "Davron"],
+    "i": ["Ilya", "Iskander"],
+    "m": ["Maksim", "Marat", "Murad"],
+    "s": ["Stanislav", "Samir"],
+    "v": ["Vadim", "Vsevolod"],
+    "o": ["Orkhan", "Ostap"],
+    "r": ["Ruslan", "Rauf"],
+    "n": ["Nazim", "Nodir"],
+    "y": ["Yaroslav", "Yakov"],
+    "k": ["Kirill", "Kamran"],
+    "g": ["Gleb", "Gurban"],
+    "e": ["Emin", "Elchin"],
+    "t": ["Taras", "Tofig"],
 }
 
 
@@ -219,8 +519,12 @@ def ukrainian(surname: list[str], given: list[str], latin: bool) -> str | None:
     sur = to_cyrillic(surname)
     sur = sur.replace("ий", "ий").replace("и", "и")
     if latin:
-        return title([by_letter(first.replace("'", ""), UKR_LAT), by_letter(sur.replace("г", "г"),
-                      UKR_LAT).replace("Y", "Y")])
+        return title(
+            [
+                by_letter(first.replace("'", ""), UKR_LAT),
+                by_letter(sur.replace("г", "г"), UKR_LAT).replace("Y", "Y"),
+            ]
+        )
     return f"{first} {sur}"
 
 
@@ -231,7 +535,7 @@ def dob_for(entity: Entity, rng: random.Random) -> str | None:
     return dob[:4] if rng.random() < 0.4 else dob
 
 
-def build(seed: int = 20191) -> list[dict[str, object]]:
+def build(seed: int = 20191, hand: bool = True) -> list[dict[str, object]]:
     rng = random.Random(seed)
     ents = load_ofac()
     persons = [e for e in ents.values() if e.is_person]
@@ -248,40 +552,79 @@ def build(seed: int = 20191) -> list[dict[str, object]]:
         return sorted({o.ent_num for o in ents.values() if names & {token_set(n) for n in o.names}})
 
     def add_match(query: str, entity: Entity, variant: str, dob: str | None = None) -> bool:
-        if not query or token_set(query) in listed_sets and variant not in ("hand",):
+        if not query or (token_set(query) in listed_sets and variant not in ("hand",)):
             return False  # already spelled as on the list: not a cross-spelling test
-        rows.append({"query": query, "label": "match", "expected": expected_for(entity),
-                     "variant": variant, **({"dob": dob} if dob else {})})
+        rows.append(
+            {
+                "query": query,
+                "label": "match",
+                "expected": expected_for(entity),
+                "variant": variant,
+                **({"dob": dob} if dob else {}),
+            }
+        )
         return True
 
     def add_non(query: str, variant: str, dob: str | None = None) -> bool:
         qset = token_set(query)
         if not query or any(qset <= s or s <= qset for s in listed_sets if len(s) >= 2):
             return False
-        rows.append({"query": query, "label": "nonmatch", "expected": [], "variant": variant,
-                     **({"dob": dob} if dob else {})})
+        rows.append(
+            {
+                "query": query,
+                "label": "nonmatch",
+                "expected": [],
+                "variant": variant,
+                **({"dob": dob} if dob else {}),
+            }
+        )
         return True
 
-    for query, ent, note in HAND:
+    for query, ent, note in HAND if hand else []:
         if ent is None:
             qset = token_set(query)
             clash = [s for s in listed_sets if qset and len(s) >= 2 and (qset <= s or s <= qset)]
             if clash:
                 raise SystemExit(f"hand-written non-match {query!r} is listed: {clash[0]}")
-            rows.append({"query": query, "label": "nonmatch", "expected": [], "variant": "hand",
-                         "note": note})
+            rows.append(
+                {
+                    "query": query,
+                    "label": "nonmatch",
+                    "expected": [],
+                    "variant": "hand",
+                    "note": note,
+                }
+            )
         else:
-            rows.append({"query": query, "label": "match", "expected": expected_for(ents[ent]),
-                         "variant": "hand", "note": note})
+            rows.append(
+                {
+                    "query": query,
+                    "label": "match",
+                    "expected": expected_for(ents[ent]),
+                    "variant": "hand",
+                    "note": note,
+                }
+            )
 
-    slavic = [e for e in persons if re.search(r"UKRAINE|RUSSIA|BELARUS|MAGNIT|CYBER|CAATSA",
-                                              e.programme)]
+    slavic = [
+        e for e in persons if re.search(r"UKRAINE|RUSSIA|BELARUS|MAGNIT|CYBER|CAATSA", e.programme)
+    ]
     other = [e for e in persons if e not in slavic]
     rng.shuffle(slavic)
     rng.shuffle(other)
-    quotas = {"cyrillic": 45, "ukrainian": 20, "iso9": 15, "german": 15, "french": 15, "icao": 10,
-              "armenian": 20, "azerbaijani": 25, "order_initial": 20, "dropped_middle": 15,
-              "cyrillic_other": 20}
+    quotas = {
+        "cyrillic": 45,
+        "ukrainian": 20,
+        "iso9": 15,
+        "german": 15,
+        "french": 15,
+        "icao": 10,
+        "armenian": 20,
+        "azerbaijani": 25,
+        "order_initial": 20,
+        "dropped_middle": 15,
+        "cyrillic_other": 20,
+    }
     counts = dict.fromkeys(quotas, 0)
     pool = slavic + other
     for entity in pool:
@@ -297,8 +640,12 @@ def build(seed: int = 20191) -> list[dict[str, object]]:
         if is_slavic:
             choices = [c for c in choices if c != "cyrillic_other"] or choices
         else:
-            choices = [c for c in choices if c in ("armenian", "azerbaijani", "order_initial",
-                                                   "dropped_middle", "cyrillic_other")]
+            choices = [
+                c
+                for c in choices
+                if c
+                in ("armenian", "azerbaijani", "order_initial", "dropped_middle", "cyrillic_other")
+            ]
             if not choices:
                 continue
         kind = rng.choice(choices)
@@ -332,8 +679,9 @@ def build(seed: int = 20191) -> list[dict[str, object]]:
             counts[kind] += 1
 
     # Hard non-matches.
-    given_pool = sorted({split_name(e.names[0])[1][0].title() for e in persons
-                         if split_name(e.names[0])})
+    given_pool = sorted(
+        {split_name(e.names[0])[1][0].title() for e in persons if split_name(e.names[0])}
+    )
     neg_quota = {"same_surname": 60, "similar": 40, "common_tokens": 35, "dob_far": 20}
     neg_counts = dict.fromkeys(neg_quota, 0)
     rng.shuffle(persons)
@@ -359,16 +707,23 @@ def build(seed: int = 20191) -> list[dict[str, object]]:
                 pos = rng.randrange(2, len(surname) - 1)
                 ch = surname[pos].lower()
                 repl = rng.choice([c for c in "bdgklmnprstvz" if c != ch])
-                changed = surname[:pos] + repl + surname[pos + 1:]
+                changed = surname[:pos] + repl + surname[pos + 1 :]
                 if add_non(f"{rng.choice(alt)} {changed.title()}", "similar"):
                     neg_counts["similar"] += 1
                     continue
         if neg_counts["dob_far"] < neg_quota["dob_far"] and entity.dobs and len(entity.dobs) == 1:
             year = int(entity.dobs[0][:4])
             far = str(year + rng.choice([-30, -25, 25, 30]))
-            rows.append({"query": to_cyrillic(given[:1] + sur), "label": "nonmatch",
-                         "expected": [], "variant": "dob_far", "dob": far,
-                         "note": f"listed name, born {entity.dobs[0]}: another person"})
+            rows.append(
+                {
+                    "query": to_cyrillic(given[:1] + sur),
+                    "label": "nonmatch",
+                    "expected": [],
+                    "variant": "dob_far",
+                    "dob": far,
+                    "note": f"listed name, born {entity.dobs[0]}: another person",
+                }
+            )
             neg_counts["dob_far"] += 1
             continue
     surnames = sorted(by_surname)
@@ -382,15 +737,24 @@ def build(seed: int = 20191) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    rows = build()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with OUT.open("w", encoding="utf-8") as handle:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write the labelled screening set.")
+    parser.add_argument("--seed", type=int, default=20191)
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--no-hand", action="store_true", help="leave out the hand-written rows")
+    args = parser.parse_args()
+    rows = build(args.seed, hand=not args.no_hand)
+    out = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as handle:
         for i, row in enumerate(rows, start=1):
             handle.write(json.dumps({"id": i, **row}, ensure_ascii=False) + "\n")
     kinds: dict[str, int] = {}
     for row in rows:
-        kinds[f"{row['label']}:{row['variant']}"] = kinds.get(f"{row['label']}:{row['variant']}", 0) + 1
-    print(f"{len(rows)} queries -> {OUT}")
+        key = f"{row['label']}:{row['variant']}"
+        kinds[key] = kinds.get(key, 0) + 1
+    print(f"{len(rows)} queries -> {out}")
     for key in sorted(kinds):
         print(f"  {key}: {kinds[key]}")
 

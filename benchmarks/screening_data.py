@@ -15,16 +15,45 @@ from pathlib import Path
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SDN = SHARED / "ofac_sdn_2019_sdn.csv"
 ALT = SHARED / "ofac_sdn_2019_alt.csv"
-_MONTHS = {m: i for i, m in enumerate(
-    "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1,
+    )
+}
 _DOB = re.compile(r"\bDOB (?:circa )?(\d{1,2} )?([A-Z][a-z]{2} )?(\d{4})")
 _COUNTRIES = {
-    "russia": "RU", "ukraine": "UA", "belarus": "BY", "azerbaijan": "AZ", "armenia": "AM",
-    "syria": "SY", "iran": "IR", "iraq": "IQ", "colombia": "CO", "mexico": "MX",
-    "venezuela": "VE", "cuba": "CU", "lebanon": "LB", "afghanistan": "AF", "pakistan": "PK",
-    "yemen": "YE", "libya": "LY", "north korea": "KP", "korea, north": "KP", "sudan": "SD",
-    "saudi arabia": "SA", "kazakhstan": "KZ", "georgia": "GE", "turkey": "TR", "china": "CN",
-    "spain": "ES", "kuwait": "KW", "egypt": "EG", "jordan": "JO", "somalia": "SO",
+    "russia": "RU",
+    "ukraine": "UA",
+    "belarus": "BY",
+    "azerbaijan": "AZ",
+    "armenia": "AM",
+    "syria": "SY",
+    "iran": "IR",
+    "iraq": "IQ",
+    "colombia": "CO",
+    "mexico": "MX",
+    "venezuela": "VE",
+    "cuba": "CU",
+    "lebanon": "LB",
+    "afghanistan": "AF",
+    "pakistan": "PK",
+    "yemen": "YE",
+    "libya": "LY",
+    "north korea": "KP",
+    "korea, north": "KP",
+    "sudan": "SD",
+    "saudi arabia": "SA",
+    "kazakhstan": "KZ",
+    "georgia": "GE",
+    "turkey": "TR",
+    "china": "CN",
+    "spain": "ES",
+    "kuwait": "KW",
+    "egypt": "EG",
+    "jordan": "JO",
+    "somalia": "SO",
 }
 _NATIONALITY = re.compile(r"\b(?:nationality|citizen) ([A-Z][A-Za-z ,]+?)(?:;|\.|$)")
 
@@ -76,8 +105,12 @@ def load_ofac(sdn: Path = SDN, alt: Path = ALT) -> dict[str, Entity]:
                 if code and code not in nats:
                     nats.append(code)
             entities[row[0].strip()] = Entity(
-                row[0].strip(), _clean(row[2]), _clean(row[3]), [_clean(row[1])],
-                _dobs(remarks), nats,
+                row[0].strip(),
+                _clean(row[2]),
+                _clean(row[3]),
+                [_clean(row[1])],
+                _dobs(remarks),
+                nats,
             )
     with alt.open(encoding="latin-1", newline="") as handle:
         for row in csv.reader(handle):

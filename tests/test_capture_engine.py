@@ -181,6 +181,66 @@ def test_http_capture_archives_page_resources_text_and_media(
         assert captured.path.is_file() and captured.path.is_relative_to(tmp_path)
 
 
+def _reindexed(wacz: Path) -> list[str]:
+    """The CDXJ lines cdxj-indexer itself makes from the WACZ's WARC."""
+    import io
+
+    from cdxj_indexer.main import CDXJIndexer
+
+    out = io.StringIO()
+    with zipfile.ZipFile(wacz) as zf, zf.open("archive/data.warc.gz") as warc:
+        CDXJIndexer(output=out, inputs=[io.BytesIO(warc.read())], sort=True, post_append=True,
+                    filename="data.warc.gz").process_all()
+    return out.getvalue().splitlines()
+
+
+@pytest.mark.parametrize("path", ["/", "/redirect/1", "/missing"])
+def test_index_written_while_recording_matches_cdxj_indexer(
+    site: CaptureSite, tmp_path: Path, path: str
+) -> None:
+    out = capture_url(site.url(path), tmp_path, options())
+    wacz = assert_valid_wacz(out)
+    with zipfile.ZipFile(wacz) as zf:
+        written = zf.read("indexes/index.cdxj").decode().splitlines()
+    assert len(written) >= 2  # the page's response(s) and the capture's metadata record
+    assert written == _reindexed(wacz)
+
+
+def test_post_requests_are_indexed_by_cdxj_indexer(site: CaptureSite, tmp_path: Path) -> None:
+    """A POST's index key carries its body (cdxj-indexer's post-append): the WARC is re-read."""
+    from vestige.core.capture.fetch import Fetcher, WarcRecorder
+
+    recorder = WarcRecorder(tmp_path / "data.warc.gz", "test")
+    fetcher = Fetcher(options(), tmp_path, recorder)
+    fetcher.fetch_one(site.url("/form"), "POST", [("Content-Type", "application/x-www-form-"
+                                                  "urlencoded")], b"q=shelling")
+    fetcher.close()
+    recorder.close()
+    assert recorder.needs_reindex
+    lines = recorder.cdxj()
+    assert any("__wb_method=post" in line and "q=shelling" in line for line in lines), lines
+
+
+def test_large_bodies_and_warc_spill_to_disk_and_are_archived_whole(
+    site: CaptureSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vestige.core.capture import fetch
+
+    monkeypatch.setattr(fetch, "SPOOL_BYTES", 4096)
+    monkeypatch.setattr(fetch, "WARC_SPOOL_BYTES", 8192)
+    out = capture_url(site.url("/"), tmp_path, options())
+    assert out.outcome == "ok", out.error
+    wacz = assert_valid_wacz(out)
+    media = {Path(f.source_url).name: f for f in out.files if f.role == "media"}
+    assert media["photo.png"].path.read_bytes() == site.png
+    assert media["photo.png"].metadata["size"] == len(site.png)
+    with zipfile.ZipFile(wacz) as zf:
+        written = zf.read("indexes/index.cdxj").decode().splitlines()
+        assert zf.getinfo("archive/data.warc.gz").file_size > 8192
+    assert written == _reindexed(wacz)
+    assert not (tmp_path / "responses").exists() and not (tmp_path / "data.warc.gz").exists()
+
+
 def test_legacy_charset_and_raw_non_ascii_links(site: CaptureSite, tmp_path: Path) -> None:
     out = capture_url(site.url("/cp1251"), tmp_path, options())
     assert out.outcome == "ok", out.error

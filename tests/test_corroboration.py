@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -135,11 +137,13 @@ def _client(user: Any) -> Client:
 
 def test_image_crop_and_reencode_is_suggested_unrelated_is_not(case: Any, make_files: Any) -> None:
     imported(case, make_files, photo_files())
-    original, repost, other = (by_name(case, n) for n in ("original.png", "repost.jpg",
-                                                           "other.png"))
+    original, repost, other = (
+        by_name(case, n) for n in ("original.png", "repost.jpg", "other.png")
+    )
     for item in (original, repost, other):
-        algorithms = set(ItemFingerprint.objects.filter(item=item)
-                         .values_list("algorithm", flat=True))
+        algorithms = set(
+            ItemFingerprint.objects.filter(item=item).values_list("algorithm", flat=True)
+        )
         assert algorithms == {"pdq", "phash"}, item.title  # made at import
     found = pair(case, "original.png", "repost.jpg")
     assert found is not None and found.algorithm == "pdq"
@@ -152,13 +156,58 @@ def test_image_crop_and_reencode_is_suggested_unrelated_is_not(case: Any, make_f
 
 
 def test_near_copy_of_a_text_is_suggested(case: Any, make_files: Any) -> None:
-    imported(case, make_files, {"report.txt": REPORT.encode(),
-                                "republished.txt": REPUBLISHED.encode(),
-                                "rules.txt": UNRELATED.encode()})
+    imported(
+        case,
+        make_files,
+        {
+            "report.txt": REPORT.encode(),
+            "republished.txt": REPUBLISHED.encode(),
+            "rules.txt": UNRELATED.encode(),
+        },
+    )
     found = pair(case, "report.txt", "republished.txt")
     assert found is not None and found.algorithm == "minhash"
     assert 0.6 < found.score < 1.0 and found.distance is None
     assert pair(case, "report.txt", "rules.txt") is None
+
+
+def slideshow(path: Path, seeds: list[int]) -> bytes:
+    """An H.264 video of one picture a second, encoded by ffmpeg; its bytes."""
+    frames = b"".join(np.asarray(scene(seed).resize((320, 240))).tobytes() * 10 for seed in seeds)
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
+         "-s", "320x240", "-r", "10", "-i", "pipe:0", "-c:v", "libx264",
+         "-pix_fmt", "yuv420p", str(path)],
+        input=frames, check=True,
+    )  # fmt: skip
+    return path.read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="video fingerprints need ffmpeg")
+def test_reencoded_video_is_suggested(case: Any, make_files: Any, tmp_path: Path) -> None:
+    original = tmp_path / "original.mp4"
+    slideshow(original, [31, 32, 33, 34])
+    smaller = tmp_path / "smaller.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(original), "-vf", "scale=176:132",
+         "-c:v", "libx264", "-crf", "34", str(smaller)],
+        check=True,
+    )  # fmt: skip
+    imported(
+        case,
+        make_files,
+        {
+            "original.mp4": original.read_bytes(),
+            "smaller.mp4": smaller.read_bytes(),
+            "other.mp4": slideshow(tmp_path / "o.mp4", [41, 42, 43, 44]),
+        },
+    )
+    row = ItemFingerprint.objects.get(item=by_name(case, "original.mp4"), algorithm="vpdq")
+    assert row.details["times"] == [0.0, 1.0, 2.0, 3.0] and row.source == "frames"
+    found = pair(case, "original.mp4", "smaller.mp4")
+    assert found is not None and found.algorithm == "vpdq" and found.score >= 0.8
+    assert found.details["query_fraction"] >= 0.8
+    assert pair(case, "original.mp4", "other.mp4") is None
 
 
 def test_unreadable_image_is_a_warning_not_silence(case: Any, make_files: Any) -> None:
@@ -176,10 +225,14 @@ def test_unreadable_image_is_a_warning_not_silence(case: Any, make_files: Any) -
 # --------------------------------------------------------------------------- judgements
 
 
-def test_judgements_are_kept_and_respected(case: Any, make_files: Any, people: dict[str, Any],
-                                           user: Any) -> None:
-    imported(case, make_files, {"report.txt": REPORT.encode(),
-                                "republished.txt": REPUBLISHED.encode(), **photo_files()})
+def test_judgements_are_kept_and_respected(
+    case: Any, make_files: Any, people: dict[str, Any], user: Any
+) -> None:
+    imported(
+        case,
+        make_files,
+        {"report.txt": REPORT.encode(), "republished.txt": REPUBLISHED.encode(), **photo_files()},
+    )
     texts = pair(case, "report.txt", "republished.txt")
     photos = pair(case, "original.png", "repost.jpg")
     assert texts is not None and photos is not None
@@ -198,8 +251,9 @@ def test_judgements_are_kept_and_respected(case: Any, make_files: Any, people: d
     assert NearDuplicateSuggestion.objects.filter(case=case).count() == 2
     assert [j.note for j in texts.judgements.all()] == ["same event, two separate reporters"]
     # "Same" joins the items into one source; judging again keeps the history and undoes it.
-    assert ItemRelation.objects.filter(item_a=photos.item_a, item_b=photos.item_b,
-                                       relation="near_duplicate").exists()
+    assert ItemRelation.objects.filter(
+        item_a=photos.item_a, item_b=photos.item_b, relation="near_duplicate"
+    ).exists()
     group = source_group(by_name(case, "repost.jpg"))
     assert {i.pk for i in group.items} == {photos.item_a_id, photos.item_b_id}
     assert any("judged the same by rita" in r for r in group.reasons)
@@ -208,8 +262,9 @@ def test_judgements_are_kept_and_respected(case: Any, make_files: Any, people: d
     assert [j.verdict for j in photos.judgements.all()] == ["same", "unsure"]
 
 
-def test_earliest_copy_finding_counts_items_judged_same(case: Any, make_files: Any,
-                                                        people: dict[str, Any]) -> None:
+def test_earliest_copy_finding_counts_items_judged_same(
+    case: Any, make_files: Any, people: dict[str, Any]
+) -> None:
     imported(case, make_files, photo_files())
     photos = pair(case, "original.png", "repost.jpg")
     assert photos is not None
@@ -234,8 +289,7 @@ def test_url_publisher() -> None:
     assert url_publisher("https://web.archive.org/web/2023/https://example.org/") == ""
 
 
-def test_independent_sources(case: Any, make_files: Any, people: dict[str, Any],
-                             user: Any) -> None:
+def test_independent_sources(case: Any, make_files: Any, people: dict[str, Any], user: Any) -> None:
     imported(case, make_files, {**photo_files(), "report.txt": REPORT.encode()})
     original, repost = by_name(case, "original.png"), by_name(case, "repost.jpg")
     other, report = by_name(case, "other.png"), by_name(case, "report.txt")
@@ -244,15 +298,22 @@ def test_independent_sources(case: Any, make_files: Any, people: dict[str, Any],
     assert suggestion is not None
     judge(suggestion, people["rita"], "same")
     exact = Item.objects.create(
-        case=case, kind=original.kind, title="original (received again)",
-        sha256=original.sha256, size=original.size, media_type=original.media_type,
-        captured_at=original.captured_at, captured_by_label="tester",
+        case=case,
+        kind=original.kind,
+        title="original (received again)",
+        sha256=original.sha256,
+        size=original.size,
+        media_type=original.media_type,
+        captured_at=original.captured_at,
+        captured_by_label="tester",
     )
     # One more item from the uploader of the re-post; one item from nobody related.
     Item.objects.filter(pk=repost.pk).update(source_uploader="@KarabakhWitness")
     Item.objects.filter(pk=other.pk).update(source_uploader="karabakhwitness")
-    claims = [Claim.objects.create(case=case, item=i, text=f"shelling seen in {i.title}")
-              for i in (original, repost, exact, other, report)]
+    claims = [
+        Claim.objects.create(case=case, item=i, text=f"shelling seen in {i.title}")
+        for i in (original, repost, exact, other, report)
+    ]
     groups = independent_sources(claims)
     assert len(groups) == 2
     assert summary(groups) == "2 independent sources (5 items)"
@@ -275,9 +336,21 @@ def test_independent_sources(case: Any, make_files: Any, people: dict[str, Any],
 
 def _count_claim(case: Any, item: Item, incident: Incident, best: int, **extra: Any) -> Claim:
     claim = Claim.objects.create(
-        case=case, item=item, text=f"{best} people were killed",
-        content={"quantities": [{"text": str(best), "best": best, "low": None, "high": None,
-                                 "category": "killed", "unit": "people"}]},
+        case=case,
+        item=item,
+        text=f"{best} people were killed",
+        content={
+            "quantities": [
+                {
+                    "text": str(best),
+                    "best": best,
+                    "low": None,
+                    "high": None,
+                    "category": "killed",
+                    "unit": "people",
+                }
+            ]
+        },
         **extra,
     )
     claim.incidents.add(incident)
@@ -285,8 +358,11 @@ def _count_claim(case: Any, item: Item, incident: Incident, best: int, **extra: 
 
 
 def test_contradicting_death_counts_become_a_range(case: Any, make_files: Any) -> None:
-    imported(case, make_files, {"report.txt": REPORT.encode(), "rules.txt": UNRELATED.encode(),
-                                **photo_files()})
+    imported(
+        case,
+        make_files,
+        {"report.txt": REPORT.encode(), "rules.txt": UNRELATED.encode(), **photo_files()},
+    )
     report, rules = by_name(case, "report.txt"), by_name(case, "rules.txt")
     original = by_name(case, "original.png")
     incident = Incident.objects.create(case=case, title="Shelling of the market")
@@ -296,16 +372,22 @@ def test_contradicting_death_counts_become_a_range(case: Any, make_files: Any) -
     twelve_again = _count_claim(case, original, incident, 12)
     _count_claim(case, original, incident, 300, status="rejected")
     injured = Claim.objects.create(
-        case=case, item=report, text="dozens were wounded",
-        content={"quantities": [{"low": 24, "high": 36, "category": "injured"}]})
+        case=case,
+        item=report,
+        text="dozens were wounded",
+        content={"quantities": [{"low": 24, "high": 36, "category": "injured"}]},
+    )
     injured.incidents.add(incident)
     (killed,) = contradictions(incident)
     assert killed.name == "killed" and killed.disputed
     assert (killed.minimum, killed.maximum, killed.display) == (5, 12, "5–12")
     assert killed.recorded is not None and killed.recorded.best == 7
     low, high = killed.values
-    assert low.display == "5" and low.claims == [five] and low.sources == (
-        "1 independent source (1 item)")
+    assert (
+        low.display == "5"
+        and low.claims == [five]
+        and low.sources == ("1 independent source (1 item)")
+    )
     assert set(high.claims) == {twelve, twelve_again}
     assert high.sources == "2 independent sources (2 items)"
     everything = {p.name: p for p in stated_values(incident)}
@@ -315,8 +397,9 @@ def test_contradicting_death_counts_become_a_range(case: Any, make_files: Any) -
 # --------------------------------------------------------------------------- web and CLI
 
 
-def test_web_queue_judging_and_permissions(case: Any, make_files: Any, user: Any,
-                                           outsider: Any, people: dict[str, Any]) -> None:
+def test_web_queue_judging_and_permissions(
+    case: Any, make_files: Any, user: Any, outsider: Any, people: dict[str, Any]
+) -> None:
     imported(case, make_files, photo_files())
     suggestion = pair(case, "original.png", "repost.jpg")
     assert suggestion is not None
@@ -339,14 +422,17 @@ def test_web_queue_judging_and_permissions(case: Any, make_files: Any, user: Any
     assert f'data-suggestion="{suggestion.pk}"' not in pending
     judged = _client(people["rita"]).get(url + "?status=different").content.decode()
     assert f'data-suggestion="{suggestion.pk}"' in judged and "rita" in judged
+    assert 'Different <span class="count">1</span>' in judged
+    assert 'Awaiting judgement <span class="count">0</span>' in judged
     # Search button (EDIT) runs without error and changes no judgement.
     assert _client(user).post(f"{url}search").status_code == 302
     suggestion.refresh_from_db()
     assert suggestion.status == "different"
 
 
-def test_item_page_panel_and_links(case: Any, make_files: Any, user: Any,
-                                   people: dict[str, Any]) -> None:
+def test_item_page_panel_and_links(
+    case: Any, make_files: Any, user: Any, people: dict[str, Any]
+) -> None:
     imported(case, make_files, {"report.txt": REPORT.encode(), "rules.txt": UNRELATED.encode()})
     report, rules = by_name(case, "report.txt"), by_name(case, "rules.txt")
     item_url = f"/cases/{case.slug}/items/{report.pk}/"
@@ -366,8 +452,9 @@ def test_item_page_panel_and_links(case: Any, make_files: Any, user: Any,
     assert not ItemRelation.objects.filter(case=case).exists()
 
 
-def test_incident_page_shows_sources_and_range(case: Any, make_files: Any, user: Any,
-                                               outsider: Any) -> None:
+def test_incident_page_shows_sources_and_range(
+    case: Any, make_files: Any, user: Any, outsider: Any
+) -> None:
     imported(case, make_files, {"report.txt": REPORT.encode(), "rules.txt": UNRELATED.encode()})
     incident = Incident.objects.create(case=case, title="Shelling of the market")
     _count_claim(case, by_name(case, "report.txt"), incident, 5)
@@ -382,19 +469,24 @@ def test_incident_page_shows_sources_and_range(case: Any, make_files: Any, user:
 def test_cli_near_duplicates(cli_env: dict[str, str], tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    for name, data in {**photo_files(), "report.txt": REPORT.encode(),
-                       "republished.txt": REPUBLISHED.encode()}.items():
+    for name, data in {
+        **photo_files(),
+        "report.txt": REPORT.encode(),
+        "republished.txt": REPUBLISHED.encode(),
+    }.items():
         (folder / name).write_bytes(data)
     vestige(["case", "create", "c1", "--title", "One"], cli_env, check=True)
     vestige(["import", str(folder), "--case", "c1"], cli_env, check=True)
     result = json.loads(vestige(["near-duplicates", "c1", "--json"], cli_env, check=True).stdout)
     assert result["fingerprints_made"] == 0  # all made at import
-    pairs = {(s["algorithm"], frozenset((s["title_a"], s["title_b"])))
-             for s in result["suggestions"]}
+    pairs = {
+        (s["algorithm"], frozenset((s["title_a"], s["title_b"]))) for s in result["suggestions"]
+    }
     assert len(pairs) == 2
     assert {a for a, _ in pairs} == {"pdq", "minhash"}
     rebuilt = json.loads(
-        vestige(["near-duplicates", "c1", "--rebuild", "--json"], cli_env, check=True).stdout)
+        vestige(["near-duplicates", "c1", "--rebuild", "--json"], cli_env, check=True).stdout
+    )
     assert rebuilt["fingerprints_made"] == 8  # 3 images × (PDQ + pHash) + 2 texts
     assert len(rebuilt["suggestions"]) == 2
     text = vestige(["near-duplicates", "c1"], cli_env, check=True).stdout

@@ -383,6 +383,28 @@ def test_multi_index_search_finds_exactly_what_brute_force_finds() -> None:
     assert len(one_by_one) > 300
     with pytest.raises(ValueError, match="up to 31"):
         index.search(queries_array, max_distance=40)
+    # The single-query path gives the same rows, closest first, with the same distances.
+    for q, query in enumerate(queries_array):
+        rows_one, distances_one = index.search_one(query)
+        assert set(rows_one) == {r for qq, r in got if qq == q}
+        assert distances_one == sorted(distances_one)
+        assert distances_one == hamming(everything[rows_one], query).tolist()
+
+
+def test_popcount_of_candidates_is_exact_up_to_all_bits_different() -> None:
+    index = HammingIndex(256, 31)
+    rng = np.random.default_rng(4)
+    base = random_hashes(rng, 200)
+    ones = np.full((1, 4), np.iinfo(np.uint64).max, dtype=np.uint64)
+    xor = np.concatenate([base, ones, np.zeros((1, 4), dtype=np.uint64)])
+    expected = np.array([bin(int(w)).count("1") for w in xor.reshape(-1)]).reshape(-1, 4).sum(1)
+    assert index._distances(xor).tolist() == expected.tolist()
+    assert expected[-2] == 256 and expected[-1] == 0
+    for words in (1, 2, 6, 8):  # other widths take the same or the plain path
+        wide = np.concatenate([random_hashes(rng, 50)] * 2, axis=1)[:, :words]
+        wide[0] = np.iinfo(np.uint64).max
+        want = [sum(bin(int(w)).count("1") for w in row) for row in wide]
+        assert HammingIndex(64 * words, 3)._distances(wide).tolist() == want
 
 
 # ---------------------------------------------------------------------------------------------

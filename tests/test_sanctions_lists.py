@@ -12,7 +12,7 @@ from django.db.models import Count
 
 from tests.conftest import shared_file, vestige
 from vestige.core.errors import UserError
-from vestige.sanctions.importers import ListFormatError, import_file
+from vestige.sanctions.importing import ListFormatError, import_file
 from vestige.sanctions.models import ListedEntity, ListedName, SanctionsList
 from vestige.sanctions.records import EntityRecord
 from vestige.sanctions.store import create_list, import_entities, lists_as_of
@@ -346,3 +346,49 @@ def test_cli_import_and_show(cli_env: dict[str, str]) -> None:
     assert "2019-01-15" in table.stdout and "7379" in table.stdout
     missing = vestige(["lists", "import", "un-xml", "/nonexistent.xml"], cli_env)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_ftm_without_any_date_needs_as_of(tmp_path: Path) -> None:
+    undated = tmp_path / "undated.ftm.json"
+    entry = {"id": "x-1", "schema": "Person", "properties": {"name": ["Иван Петров"]}}
+    undated.write_text(json.dumps(entry, ensure_ascii=False) + "\n")
+    with pytest.raises(UserError, match="states no publication date"):
+        import_file("ftm", undated)
+    result = import_file("ftm", undated, as_of=date(2022, 2, 24), source="opensanctions-test")
+    assert (result.list.source, result.list.entity_count) == ("opensanctions-test", 1)
+    assert names(entity(result.list, "x-1"), "primary") == {"Иван Петров"}
+
+
+def test_remarks_dates_and_countries() -> None:
+    from vestige.core.countries import country_code
+    from vestige.sanctions.importers.common import partial_dates
+    from vestige.sanctions.importers.ofac_remarks import apply_remarks
+
+    assert partial_dates("12 Mar 1962") == ["1962-03-12"]
+    assert partial_dates("Mar 1962") == ["1962-03"]
+    assert partial_dates("circa 1962") == ["1962"]
+    assert partial_dates("1960 to 1962") == ["1960", "1961", "1962"]
+    assert partial_dates("2024-05-01T17:00:04") == ["2024-05-01"]
+    assert partial_dates("unknown") == []
+    for name, code in [
+        ("Russia", "RU"),
+        ("Russian Federation", "RU"),
+        ("Korea, North", "KP"),
+        ("Iran (Islamic Republic of)", "IR"),
+        ("Congo, Democratic Republic of the", "CD"),
+        ("Azərbaycan", ""),
+        ("Azerbaijan", "AZ"),
+        ("az", "AZ"),
+    ]:
+        assert country_code(name) == code, name
+    record = EntityRecord(entity_id="1", primary_name="X")
+    apply_remarks(
+        record,
+        "DOB circa 1970; nationality Atlantis; citizen Armenia; Tax ID No. 123-45 (Armenia); "
+        "Phone Number 5551234; f.k.a. 'OLD NAME'.",
+    )
+    assert record.birth_dates == ["1970"]
+    assert record.nationalities == ["AM"]
+    assert record.raw["nationality_text"] == ["Atlantis"]
+    assert record.identifiers == [{"type": "tax_id", "value": "123-45", "country": "AM"}]
+    assert record.names == [("OLD NAME", "fka")]

@@ -81,9 +81,11 @@ def test_features_explain_the_score() -> None:
     assert result.features["order_swap"] is True
     assert result.features["patronymic"] == "dropped"
     assert [pair[:2] for pair in result.features["aligned"]] == [
-        ["Rashad", "Rashad"], ["Aliyev", "ALIYEV"]
+        ["Rashad", "Rashad"],
+        ["Aliyev", "ALIYEV"],
     ] or [pair[:2] for pair in result.features["aligned"]] == [
-        ["Aliyev", "ALIYEV"], ["Rashad", "Rashad"]
+        ["Aliyev", "ALIYEV"],
+        ["Rashad", "Rashad"],
     ]
     cross = score_names(parse_name("Алиев Рашад"), parse_name("ALIYEV, Rashad"))
     assert cross.features["script_cross"] == "Cyrillic→Latin"
@@ -93,8 +95,9 @@ def test_features_explain_the_score() -> None:
 
 
 def test_date_of_birth_nationality_and_gender_move_the_score() -> None:
-    base = score_names(parse_name("Лукашенко Александр"),
-                       parse_name("LUKASHENKA, Alyaksandr Hryhoryavich"))
+    base = score_names(
+        parse_name("Лукашенко Александр"), parse_name("LUKASHENKA, Alyaksandr Hryhoryavich")
+    )
     listed = Qualifiers(("1954-08-30",), ("BY",), "male")
     exact = apply_qualifiers(base, Qualifiers(("1954-08-30",)), listed)
     year = apply_qualifiers(base, Qualifiers(("1954",)), listed)
@@ -117,8 +120,10 @@ def test_index_finds_the_right_entity_among_many() -> None:
         ListedRecord(2, "ofac", "2", "person", ("ALIYEV, Ilham",)),
         ListedRecord(3, "ofac", "3", "person", ("PETROSIAN, Armen",)),
         ListedRecord(4, "ofac", "4", "person", ("KOLOMOISKY, Oleksandr", "KOLOMOISKIY, Igor")),
-        *[ListedRecord(10 + k, "ofac", str(10 + k), "person", (f"IVANOV, Person{k}",))
-          for k in range(200)],
+        *[
+            ListedRecord(10 + k, "ofac", str(10 + k), "person", (f"IVANOV, Person{k}",))
+            for k in range(200)
+        ],
     ]
     index = ScreeningIndex(records)
     assert len(index) == 205
@@ -135,7 +140,7 @@ def test_index_finds_the_right_entity_among_many() -> None:
 
 @pytest.fixture
 def ofac(db: Any) -> Any:
-    from vestige.sanctions.importers import import_file
+    from vestige.sanctions.importing import import_file
 
     sdn = shared_file("ofac_sdn_2019_sdn.csv")
     shared_file("ofac_sdn_2019_alt.csv")
@@ -159,8 +164,9 @@ def test_screen_name_against_the_real_ofac_list(ofac: Any) -> None:
 def judged_case(ofac: Any, case: Any) -> tuple[Any, Any]:
     from vestige.cases.graph import Actor, ActorName
 
-    actor = Actor.objects.create(case=case, name="Viktor Lukashenko", birth_date="1975",
-                                 nationalities=["BY"], gender="male")
+    actor = Actor.objects.create(
+        case=case, name="Viktor Lukashenko", birth_date="1975", nationalities=["BY"], gender="male"
+    )
     ActorName.objects.create(actor=actor, name="Віктар Лукашэнка")
     return case, actor
 
@@ -174,8 +180,15 @@ def test_judgements_are_honoured_in_later_runs(judged_case: tuple[Any, Any], use
     son = next(r for r in first if r.entity_id == "9797")
     assert son.judgement is None and "name_score" in son.features
     entity = ListedEntity.objects.get(pk=son.entity_pk)
-    record_judgement(entity, "no_match", actor=actor, user=user, decided_by_label="amira",
-                     query_name=son.query_name, note="another Viktor")
+    record_judgement(
+        entity,
+        "no_match",
+        actor=actor,
+        user=user,
+        decided_by_label="amira",
+        query_name=son.query_name,
+        note="another Viktor",
+    )
     again = screen_actor(actor)
     dismissed = next(r for r in again if r.entity_id == "9797")
     assert dismissed.judgement == "no_match" and dismissed.dismissed
@@ -183,13 +196,15 @@ def test_judgements_are_honoured_in_later_runs(judged_case: tuple[Any, Any], use
     # A match judged on an entity that does not reach the threshold is pinned first.
     father = ListedEntity.objects.get(list=entity.list, entity_id="9760")
     assert all(r.entity_id != "9760" for r in again)
-    record_judgement(father, "match", actor=actor, user=user, decided_by_label="amira",
-                     query_name=actor.name)
+    record_judgement(
+        father, "match", actor=actor, user=user, decided_by_label="amira", query_name=actor.name
+    )
     pinned = screen_actor(actor)
     assert pinned[0].entity_id == "9760" and pinned[0].judgement == "match"
     with pytest.raises(UserError, match="judgement"):
-        record_judgement(father, "maybe", actor=actor, decided_by_label="amira",
-                         query_name=actor.name)
+        record_judgement(
+            father, "maybe", actor=actor, decided_by_label="amira", query_name=actor.name
+        )
 
 
 def test_cli_screen_case_in_process(judged_case: tuple[Any, Any]) -> None:
@@ -210,15 +225,26 @@ def test_cli_screen_case_in_process(judged_case: tuple[Any, Any]) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_cli_screen_json_shape(cli_env: dict[str, str]) -> None:
     sdn = shared_file("ofac_sdn_2019_sdn.csv")
-    vestige(["lists", "import", "ofac-csv", str(sdn), "--as-of", "2019-06-01"], cli_env,
-            check=True)
-    done = vestige(["screen", "Аксёнов Сергей Валерьевич", "--dob", "1972-11-26", "--json"],
-                   cli_env, check=True)
+    vestige(["lists", "import", "ofac-csv", str(sdn), "--as-of", "2019-06-01"], cli_env, check=True)
+    done = vestige(
+        ["screen", "Аксёнов Сергей Валерьевич", "--dob", "1972-11-26", "--json"],
+        cli_env,
+        check=True,
+    )
     results = json.loads(done.stdout)
     assert results, done.stdout
     top = results[0]
-    assert {"list", "entity_id", "name", "score", "features", "algorithm", "version",
-            "matched_name", "judgement"} <= set(top)
+    assert {
+        "list",
+        "entity_id",
+        "name",
+        "score",
+        "features",
+        "algorithm",
+        "version",
+        "matched_name",
+        "judgement",
+    } <= set(top)
     assert top["list"] == "ofac" and top["entity_id"] == "16642"
     assert top["name"].startswith("AKSYONOV") and 0 < top["score"] <= 1
     assert top["algorithm"] == ALGORITHM and top["version"] == VERSION
@@ -241,8 +267,9 @@ def _client(account: Any) -> Client:
     return client
 
 
-def test_actor_page_panel_and_permissions(judged_case: tuple[Any, Any], user: Any,
-                                          outsider: Any, django_user_model: Any) -> None:
+def test_actor_page_panel_and_permissions(
+    judged_case: tuple[Any, Any], user: Any, outsider: Any, django_user_model: Any
+) -> None:
     from vestige.cases.services import set_member
     from vestige.sanctions.models import ListedEntity, ScreeningJudgement
 
@@ -257,8 +284,10 @@ def test_actor_page_panel_and_permissions(judged_case: tuple[Any, Any], user: An
     assert "LUKASHENKA, Viktar Aliaksandravich" in body and ALGORITHM in body
     assert 'name="decision"' in body
     entity = ListedEntity.objects.get(list__source="ofac", entity_id="9797")
-    judged = owner.post(base + "screening/judge", {"entity": entity.pk, "decision": "no_match",
-                                                  "query_name": actor.name, "score": "0.9"})
+    judged = owner.post(
+        base + "screening/judge",
+        {"entity": entity.pk, "decision": "no_match", "query_name": actor.name, "score": "0.9"},
+    )
     assert judged.status_code == 302
     kept = ScreeningJudgement.objects.get(actor=actor)
     assert kept.decision == "no_match" and kept.decided_by == user and kept.entity_ref == "9797"
@@ -269,19 +298,26 @@ def test_actor_page_panel_and_permissions(judged_case: tuple[Any, Any], user: An
     as_viewer = _client(viewer)
     seen = as_viewer.get(base + "screening/")
     assert seen.status_code == 200 and 'name="decision"' not in seen.content.decode()
-    refused = as_viewer.post(base + "screening/judge", {"entity": entity.pk,
-                                                        "decision": "match"})
+    refused = as_viewer.post(base + "screening/judge", {"entity": entity.pk, "decision": "match"})
     assert refused.status_code == 403
     analyst = django_user_model.objects.create_user(username="ana", password="correct-horse-9")
     set_member(case.slug, "ana", "analyst")
-    assert _client(analyst).post(base + "screening/judge", {"entity": entity.pk,
-                                                           "decision": "match"}).status_code == 403
+    assert (
+        _client(analyst)
+        .post(base + "screening/judge", {"entity": entity.pk, "decision": "match"})
+        .status_code
+        == 403
+    )
     reviewer = django_user_model.objects.create_user(username="rev", password="correct-horse-9")
     set_member(case.slug, "rev", "reviewer")
-    assert _client(reviewer).post(base + "screening/judge", {"entity": entity.pk,
-                                                            "decision": "unsure"}).status_code == 302
+    unsure = {"entity": entity.pk, "decision": "unsure"}
+    assert _client(reviewer).post(base + "screening/judge", unsure).status_code == 302
     stranger = _client(outsider)
     assert stranger.get(base + "screening/").status_code == 404
-    assert stranger.post(base + "screening/judge", {"entity": entity.pk,
-                                                    "decision": "match"}).status_code == 404
+    assert (
+        stranger.post(
+            base + "screening/judge", {"entity": entity.pk, "decision": "match"}
+        ).status_code
+        == 404
+    )
     assert ScreeningJudgement.objects.filter(actor=actor).count() == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,7 +16,12 @@ KIND_NAMES = ("us-glomag", "eu-ghr", "uk-ghr", "icc-art15", "war-crimes-unit")
 
 @click.command("dossier")
 @click.argument("slug")
-@click.option("--actor", "actor_id", required=True, type=int, help="Id of the actor (its page URL).")
+@click.option(
+    "--actor",
+    "actor_ref",
+    required=True,
+    help="The actor: its id (in its page's URL) or one of its names, exactly.",
+)
 @click.option("--kind", required=True, type=click.Choice(KIND_NAMES), help="The kind of dossier.")
 @click.option(
     "--out",
@@ -42,7 +48,7 @@ KIND_NAMES = ("us-glomag", "eu-ghr", "uk-ghr", "icc-art15", "war-crimes-unit")
 @click.option("--user", default=None, help="Account name recorded in the custody log.")
 def dossier_command(
     slug: str,
-    actor_id: int,
+    actor_ref: str,
     kind: str,
     out: Path,
     recipient: str | None,
@@ -64,7 +70,8 @@ def dossier_command(
 
     Example:
 
-        vestige dossier nagorno-karabakh-demo --actor 3 --kind us-glomag --out dossier-us
+        vestige dossier nagorno-karabakh-demo --actor "Armed Forces of Azerbaijan"
+        --kind icc-art15 --out dossier-icc
     """
     setup_django()
     from ..cases.graph import Actor
@@ -74,9 +81,7 @@ def dossier_command(
     case = Case.objects.filter(slug=slug).first()
     if case is None:
         raise NotFound(f"no case {slug!r} (see `vestige case list`)")
-    actor = Actor.objects.filter(case=case, pk=actor_id).first()
-    if actor is None:
-        raise NotFound(f"no actor {actor_id} in case {slug!r} (the id is in the actor page's URL)")
+    actor = _find_actor(Actor, case, actor_ref)
     impact_text = ""
     if impact is not None:
         try:
@@ -104,6 +109,30 @@ def dossier_command(
             f"for {result.recipient} (listed by id in manifest.json)"
         )
     click.echo(f"check it with: vestige verify-bundle {out}")
+
+
+def _find_actor(model: Any, case: Any, ref: str) -> Any:
+    """The actor with id ``ref``, or the one actor with that name (any script, any case)."""
+    from django.db.models import Q
+
+    ref = ref.strip()
+    if ref.isdigit():
+        actor = model.objects.filter(case=case, pk=int(ref)).first()
+        if actor is not None:
+            return actor
+    found = list(
+        model.objects.filter(case=case)
+        .filter(Q(name__iexact=ref) | Q(names__name__iexact=ref))
+        .distinct()[:3]
+    )
+    if len(found) == 1:
+        return found[0]
+    if found:
+        ids = ", ".join(str(a.pk) for a in found)
+        raise UserError(f"{ref!r} names more than one actor ({ids}); give the id")
+    raise NotFound(
+        f"no actor {ref!r} in case {case.slug!r} (give its id, from its page's URL, or a name)"
+    )
 
 
 def register(main: click.Group) -> None:

@@ -35,6 +35,12 @@ def lists_group() -> None:
 
     Screening (`vestige screen`) runs "as of" a date and uses, for each source, the newest
     version published on or before that date.
+
+    Example:
+
+    \b
+        vestige lists import ofac-csv sdn.csv --as-of 2019-01-15
+        vestige lists show
     """
 
 
@@ -84,7 +90,7 @@ def import_command(
         vestige lists import un-xml consolidated.xml
     """
     setup_django()
-    from ..sanctions.importers import import_file
+    from ..sanctions.importing import import_file
 
     console = Console(stderr=True)
     size = file.stat().st_size if file.is_file() else 0

@@ -35,8 +35,11 @@ def _print_results(results: list[Any], header: str) -> None:
     if not results:
         click.echo("  no listed entity reaches the threshold")
     for r in results:
-        mark = {"match": " [judged: match]", "no_match": " [dismissed: no match]",
-                "unsure": " [judged: unsure]"}.get(r.judgement or "", "")
+        mark = {
+            "match": " [judged: match]",
+            "no_match": " [dismissed: no match]",
+            "unsure": " [judged: unsure]",
+        }.get(r.judgement or "", "")
         click.echo(f"  {r.score:.3f}  {r.list_source}:{r.entity_id}  {r.name}{mark}")
         if r.matched_name != r.name:
             click.echo(f"         matched: {r.matched_name}")
@@ -50,20 +53,49 @@ def _print_results(results: list[Any], header: str) -> None:
 @click.argument("name", required=False, default="")
 @click.option("--case", "slug", default=None, help="Screen every actor of this case (slug).")
 @click.option("--dob", default=None, help="Date of birth: YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option("--nationality", "nationalities", multiple=True,
-              help="ISO 3166 alpha-2 country code (repeatable).")
-@click.option("--gender", type=click.Choice(["male", "female"]), default=None,
-              help="The person's gender, if known.")
-@click.option("--as-of", "as_of", default=None,
-              help="Screen against the lists in force on this date (YYYY-MM-DD; default today).")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=DEFAULT_THRESHOLD,
-              show_default=True, help="Lowest score shown.")
-@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True,
-              help="Most results per name.")
+@click.option(
+    "--nationality",
+    "nationalities",
+    multiple=True,
+    help="ISO 3166 alpha-2 country code (repeatable).",
+)
+@click.option(
+    "--gender",
+    type=click.Choice(["male", "female"]),
+    default=None,
+    help="The person's gender, if known.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="Screen against the lists in force on this date (YYYY-MM-DD; default today).",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    help="Lowest score shown.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 500),
+    default=20,
+    show_default=True,
+    help="Most results per name.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a ranked JSON list.")
 def screen_command(
-    name: str, slug: str | None, dob: str | None, nationalities: tuple[str, ...],
-    gender: str | None, as_of: str | None, threshold: float, limit: int, as_json: bool,
+    name: str,
+    slug: str | None,
+    dob: str | None,
+    nationalities: tuple[str, ...],
+    gender: str | None,
+    as_of: str | None,
+    threshold: float,
+    limit: int,
+    as_json: bool,
 ) -> None:
     """Screen a name (in any script) or a case's actors against the sanctions lists.
 
@@ -72,6 +104,13 @@ def screen_command(
     its score (0..1), the features that produced it and the algorithm's name and version.
     Reviewers' judgements are honoured: "no match" results are marked dismissed and listed
     last, "match" results are pinned first. With --case, the command acts as the operator.
+
+    Example:
+
+    \b
+        vestige screen "Лукашенко Александр Григорьевич" --dob 1954
+        vestige screen "Əliyev Rəşad Kamal oğlu" --nationality AZ --json
+        vestige screen --case nagorno-karabakh-demo --as-of 2019-06-01
     """
     if bool(name) == bool(slug):
         raise UserError("give either a NAME or --case SLUG")
@@ -81,8 +120,15 @@ def screen_command(
     from ..sanctions.screening import screen_actor, screen_name
 
     if name:
-        results = screen_name(name, dob=birth, nationality=list(nationalities),
-                              gender=gender or "", as_of=when, threshold=threshold, limit=limit)
+        results = screen_name(
+            name,
+            dob=birth,
+            nationality=list(nationalities),
+            gender=gender or "",
+            as_of=when,
+            threshold=threshold,
+            limit=limit,
+        )
         if as_json:
             emit_json([r.as_dict() for r in results])
         else:
@@ -97,8 +143,13 @@ def screen_command(
     for actor in Actor.objects.filter(case=case).order_by("name", "pk"):
         results = screen_actor(actor, as_of=when, threshold=threshold, limit=limit)
         if as_json:
-            report.append({"actor": actor.pk, "actor_name": actor.name,
-                           "results": [r.as_dict() for r in results]})
+            report.append(
+                {
+                    "actor": actor.pk,
+                    "actor_name": actor.name,
+                    "results": [r.as_dict() for r in results],
+                }
+            )
         else:
             _print_results(results, f"actor {actor.pk}: {actor.name}")
     if as_json:

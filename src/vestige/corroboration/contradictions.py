@@ -95,17 +95,18 @@ def _quantities(claim: Claim) -> Iterable[tuple[str, tuple[int | None, int | Non
     for quantity in content.get("quantities") or []:
         if not isinstance(quantity, dict):
             continue
-        key = (_number(quantity.get("low")), _number(quantity.get("best")),
-               _number(quantity.get("high")))
+        key = (
+            _number(quantity.get("low")),
+            _number(quantity.get("best")),
+            _number(quantity.get("high")),
+        )
         if all(v is None for v in key):
             continue
         name = str(quantity.get("category") or quantity.get("unit") or "count").strip()
         yield name.lower(), key
 
 
-def stated_values(
-    incident: Incident, claims: Iterable[Claim] | None = None
-) -> list[PropertyRange]:
+def stated_values(incident: Incident, claims: Iterable[Claim] | None = None) -> list[PropertyRange]:
     """Every counted property of the incident's claims (rejected claims left out), each value
     with its claims and independent sources. ``claims`` narrows to those a user may see."""
     if claims is None:

@@ -67,10 +67,19 @@ def _image_rows(item: Item) -> list[ItemFingerprint]:
             continue
         common = {"case_id": item.case_id, "item": item, "source": label}
         return [
-            ItemFingerprint(algorithm=Algorithm.PDQ, version=neardup_image.VERSION,
-                            value=fingerprint.pdq_hex(), quality=fingerprint.quality, **common),
-            ItemFingerprint(algorithm=Algorithm.PHASH, version=neardup_image.PHASH_VERSION,
-                            value=words_to_hex(fingerprint.phash), **common),
+            ItemFingerprint(
+                algorithm=Algorithm.PDQ,
+                version=neardup_image.VERSION,
+                value=fingerprint.pdq_hex(),
+                quality=fingerprint.quality,
+                **common,
+            ),
+            ItemFingerprint(
+                algorithm=Algorithm.PHASH,
+                version=neardup_image.PHASH_VERSION,
+                value=words_to_hex(fingerprint.phash),
+                **common,
+            ),
         ]
     raise ValueError("no readable image (" + "; ".join(failures) + ")")
 
@@ -82,22 +91,37 @@ def _text_rows(item: Item) -> list[ItemFingerprint]:
     values = shingles(text, TEXT_SHINGLE_SIZE)
     if len(values) == 0:
         return []
-    return [ItemFingerprint(
-        case_id=item.case_id, item=item, algorithm=Algorithm.MINHASH, version=TEXT_INDEX_VERSION,
-        data=values.astype(">u4").tobytes(), source="text", details={"shingles": len(values)},
-    )]
+    return [
+        ItemFingerprint(
+            case_id=item.case_id,
+            item=item,
+            algorithm=Algorithm.MINHASH,
+            version=TEXT_INDEX_VERSION,
+            data=values.astype(">u4").tobytes(),
+            source="text",
+            details={"shingles": len(values)},
+        )
+    ]
 
 
 def _video_rows(item: Item) -> list[ItemFingerprint]:
     fingerprint = video_fingerprint(_blob(item.sha256))
-    return [ItemFingerprint(
-        case_id=item.case_id, item=item, algorithm=Algorithm.VPDQ, version=neardup_video.VERSION,
-        data=fingerprint.hashes.astype(">u8").tobytes(),
-        quality=min(fingerprint.qualities) if fingerprint.qualities else None,
-        source="frames",
-        details={"times": list(fingerprint.times), "qualities": list(fingerprint.qualities),
-                 "sampling": fingerprint.sampling},
-    )]
+    return [
+        ItemFingerprint(
+            case_id=item.case_id,
+            item=item,
+            algorithm=Algorithm.VPDQ,
+            version=neardup_video.VERSION,
+            data=fingerprint.hashes.astype(">u8").tobytes(),
+            quality=min(fingerprint.qualities) if fingerprint.qualities else None,
+            source="frames",
+            details={
+                "times": list(fingerprint.times),
+                "qualities": list(fingerprint.qualities),
+                "sampling": fingerprint.sampling,
+            },
+        )
+    ]
 
 
 def shingles_of(row: ItemFingerprint) -> Any:
@@ -110,15 +134,18 @@ def video_of(row: ItemFingerprint) -> neardup_video.VideoFingerprint:
     hashes = np.frombuffer(bytes(row.data or b""), dtype=">u8").astype(np.uint64).reshape(-1, 4)
     details = row.details or {}
     return neardup_video.VideoFingerprint(
-        hashes, tuple(details.get("times", [])), tuple(details.get("qualities", [])),
+        hashes,
+        tuple(details.get("times", [])),
+        tuple(details.get("qualities", [])),
         str(details.get("sampling", "")),
     )
 
 
 def _record_warning(item: Item, message: str) -> None:
     """Append the failure to the item's warnings (the bytes are untouched)."""
-    warnings = list(Item.objects.filter(pk=item.pk).values_list("warnings", flat=True).first()
-                    or [])
+    warnings = list(
+        Item.objects.filter(pk=item.pk).values_list("warnings", flat=True).first() or []
+    )
     if message not in warnings:
         warnings.append(message)
         Item.objects.filter(pk=item.pk).update(warnings=warnings)
@@ -145,8 +172,12 @@ def compute_fingerprints(item: Item, replace: bool = False) -> list[ItemFingerpr
         try:
             rows = maker(item)
         except Exception as exc:  # recorded on the item, never swallowed
-            _record_warning(item, f"{WARNING_PREFIX} ({algorithm}) could not be made: "
-                                  f"{type(exc).__name__}: {exc}"[:500])
+            _record_warning(
+                item,
+                f"{WARNING_PREFIX} ({algorithm}) could not be made: {type(exc).__name__}: {exc}"[
+                    :500
+                ],
+            )
             continue
         with transaction.atomic():
             kinds = [r.algorithm for r in rows] or [algorithm]
@@ -171,8 +202,9 @@ def fingerprint_new_items(items: Iterable[Item]) -> int:
             done += 1
             cases[item.case_id] = item.case_id
         except DatabaseError as exc:
-            log.error("fingerprints of item %s could not be stored: %s", item.pk,
-                      type(exc).__name__)
+            log.error(
+                "fingerprints of item %s could not be stored: %s", item.pk, type(exc).__name__
+            )
     for case_id in cases:
         try:
             with transaction.atomic():

@@ -22,17 +22,41 @@ from ..evidence.models import Item
 from .models import ItemRelation, Relation
 
 # Hosts where many unrelated people publish: the account (first path segment) is the publisher.
-PLATFORM_HOSTS = frozenset({
-    "twitter.com", "x.com", "t.me", "telegram.me", "youtube.com", "youtu.be", "facebook.com",
-    "instagram.com", "tiktok.com", "vk.com", "ok.ru", "reddit.com", "medium.com", "github.com",
-    "web.archive.org", "archive.org", "archive.ph", "archive.today", "rumble.com", "vimeo.com",
-    "threads.net", "bsky.app", "linkedin.com", "dailymotion.com", "substack.com",
-})
+PLATFORM_HOSTS = frozenset(
+    {
+        "twitter.com",
+        "x.com",
+        "t.me",
+        "telegram.me",
+        "youtube.com",
+        "youtu.be",
+        "facebook.com",
+        "instagram.com",
+        "tiktok.com",
+        "vk.com",
+        "ok.ru",
+        "reddit.com",
+        "medium.com",
+        "github.com",
+        "web.archive.org",
+        "archive.org",
+        "archive.ph",
+        "archive.today",
+        "rumble.com",
+        "vimeo.com",
+        "threads.net",
+        "bsky.app",
+        "linkedin.com",
+        "dailymotion.com",
+        "substack.com",
+    }
+)
 # Path segments before the account name on some platforms (t.me/s/name, youtube.com/c/name).
 _ACCOUNT_PREFIXES = frozenset({"s", "c", "channel", "user", "u", "r", "profile"})
 # Archives republish others' pages: the archive is never the publisher.
-_NO_PUBLISHER = frozenset({"web.archive.org", "archive.org", "archive.ph", "archive.today",
-                           "youtu.be"})
+_NO_PUBLISHER = frozenset(
+    {"web.archive.org", "archive.org", "archive.ph", "archive.today", "youtu.be"}
+)
 
 
 @dataclass
@@ -83,11 +107,19 @@ def publisher_keys(item: Item) -> list[tuple[str, str]]:
     """(key, reason) for each publisher fact of ``item``; equal keys mean one source."""
     keys = []
     if item.source_uploader.strip():
-        keys.append((f"uploader:{_norm(item.source_uploader)}",
-                     f"same uploader “{item.source_uploader.strip()}”"))
+        keys.append(
+            (
+                f"uploader:{_norm(item.source_uploader)}",
+                f"same uploader “{item.source_uploader.strip()}”",
+            )
+        )
     if item.source_channel.strip():
-        keys.append((f"channel:{_norm(item.source_channel)}",
-                     f"same channel “{item.source_channel.strip()}”"))
+        keys.append(
+            (
+                f"channel:{_norm(item.source_channel)}",
+                f"same channel “{item.source_channel.strip()}”",
+            )
+        )
     publisher = url_publisher(item.source_url)
     if publisher:
         keys.append((f"publisher:{publisher}", f"same publisher {publisher}"))
@@ -226,28 +258,32 @@ def source_group(item: Item) -> SourceGroup:
     groups, items = _grouped(item.case_id, {str(item.pk)}, wide=True)
     root = groups.find(str(item.pk))
     members = {k for k in items if groups.find(k) == root}
-    others = sorted((items[k] for k in members if k != str(item.pk)),
-                    key=lambda i: (i.captured_at, str(i.pk)))
+    others = sorted(
+        (items[k] for k in members if k != str(item.pk)), key=lambda i: (i.captured_at, str(i.pk))
+    )
     return SourceGroup([item, *others], [], _reasons(groups, members))
 
 
 def copies_judged_same(item: Item) -> list[Item]:
     """Items judged the same as ``item`` or linked to it as copies (not translations), with
     their exact copies: what the earliest-copy provenance finding compares besides same bytes."""
-    relations = [r for r in ItemRelation.objects.filter(case_id=item.case_id)
-                 if r.relation in (Relation.NEAR_DUPLICATE, Relation.COPY)]
+    relations = [
+        r
+        for r in ItemRelation.objects.filter(case_id=item.case_id)
+        if r.relation in (Relation.NEAR_DUPLICATE, Relation.COPY)
+    ]
     ids = _closure(item.case_id, {str(item.pk)}, relations) - {str(item.pk)}
     if not ids:
         return []
     linked = list(Item.objects.filter(pk__in=ids))
-    same_bytes = Item.objects.filter(case_id=item.case_id,
-                                     sha256__in={i.sha256 for i in linked}).exclude(pk=item.pk)
+    same_bytes = Item.objects.filter(
+        case_id=item.case_id, sha256__in={i.sha256 for i in linked}
+    ).exclude(pk=item.pk)
     return list({i.pk: i for i in [*linked, *same_bytes]}.values())
 
 
 def summary(groups: list[SourceGroup]) -> str:
-    """"N independent sources (M items)"."""
+    """ "N independent sources (M items)"."""
     n = len(groups)
     m = sum(len(g.items) for g in groups)
-    return (f"{n} independent source{'' if n == 1 else 's'} "
-            f"({m} item{'' if m == 1 else 's'})")
+    return f"{n} independent source{'' if n == 1 else 's'} ({m} item{'' if m == 1 else 's'})"

@@ -28,9 +28,7 @@ class ItemFingerprint(models.Model):
     """
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
-    item = models.ForeignKey(
-        "evidence.Item", on_delete=models.CASCADE, related_name="fingerprints"
-    )
+    item = models.ForeignKey("evidence.Item", on_delete=models.CASCADE, related_name="fingerprints")
     algorithm = models.CharField(max_length=16, choices=Algorithm.choices)
     version = models.CharField(max_length=120)
     value = models.TextField(blank=True, help_text="hex digits of a fixed-length hash")

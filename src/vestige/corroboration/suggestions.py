@@ -81,7 +81,8 @@ def _image_matches(rows: list[ItemFingerprint], pending: set[int]) -> list[tuple
     for row in rows:
         key = str(row.item_id)
         fingerprints[key] = ImageFingerprint(
-            hex_to_words(row.value), int(row.quality or 0),
+            hex_to_words(row.value),
+            int(row.quality or 0),
             hex_to_words(phash.get(row.item_id) or "0" * 16),
         )
         index.add(key, fingerprints[key])
@@ -144,8 +145,11 @@ def search_pending(case_id: Any, everything: bool = False) -> list[NearDuplicate
     best: dict[tuple[str, str], Found] = {}
     searched: list[int] = []
     for algorithm, search in SEARCHES.items():
-        rows = list(ItemFingerprint.objects.filter(case_id=case_id, algorithm=algorithm)
-                    .defer("details" if algorithm != Algorithm.VPDQ else "value"))
+        rows = list(
+            ItemFingerprint.objects.filter(case_id=case_id, algorithm=algorithm).defer(
+                "details" if algorithm != Algorithm.VPDQ else "value"
+            )
+        )
         pending = {r.pk for r in rows if everything or r.searched_at is None}
         if not pending:
             continue
@@ -184,11 +188,18 @@ def _store(case_id: Any, best: dict[tuple[str, str], Found]) -> list[NearDuplica
                 old.save(update_fields=["score", "distance", "algorithm", "version", "details"])
                 made.append(old)
             continue
-        made.append(NearDuplicateSuggestion.objects.create(
-            case_id=case_id, item_a_id=a, item_b_id=b, algorithm=found.algorithm,
-            version=match.version, score=match.score, distance=match.distance,
-            details=_plain(found.details),
-        ))
+        made.append(
+            NearDuplicateSuggestion.objects.create(
+                case_id=case_id,
+                item_a_id=a,
+                item_b_id=b,
+                algorithm=found.algorithm,
+                version=match.version,
+                score=match.score,
+                distance=match.distance,
+                details=_plain(found.details),
+            )
+        )
     return made
 
 
@@ -200,8 +211,9 @@ def _plain(details: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- judgements
 
 
-def judge(suggestion: NearDuplicateSuggestion, user: Any, verdict: str,
-          note: str = "") -> Judgement:
+def judge(
+    suggestion: NearDuplicateSuggestion, user: Any, verdict: str, note: str = ""
+) -> Judgement:
     """Record a reviewer's verdict (VERIFY permission). "same" links the two items as one
     source; a later "different" or "unsure" undoes that link. The judgement is kept."""
     require(user, suggestion.case, Permission.VERIFY)
@@ -209,21 +221,29 @@ def judge(suggestion: NearDuplicateSuggestion, user: Any, verdict: str,
         raise UserError(f"a judgement is same, different or unsure, not {verdict!r}")
     with transaction.atomic():
         judgement = Judgement.objects.create(
-            suggestion=suggestion, verdict=verdict, user=user, user_label=actor_label(user),
+            suggestion=suggestion,
+            verdict=verdict,
+            user=user,
+            user_label=actor_label(user),
             note=note.strip(),
         )
         suggestion.status = verdict
         suggestion.save(update_fields=["status"])
         links = ItemRelation.objects.filter(
-            item_a_id=suggestion.item_a_id, item_b_id=suggestion.item_b_id,
+            item_a_id=suggestion.item_a_id,
+            item_b_id=suggestion.item_b_id,
             relation=Relation.NEAR_DUPLICATE,
         )
         if verdict == Verdict.SAME:
             if not links.exists():
                 ItemRelation.objects.create(
-                    case_id=suggestion.case_id, item_a_id=suggestion.item_a_id,
-                    item_b_id=suggestion.item_b_id, relation=Relation.NEAR_DUPLICATE,
-                    judgement=judgement, note=judgement.note, created_by=user,
+                    case_id=suggestion.case_id,
+                    item_a_id=suggestion.item_a_id,
+                    item_b_id=suggestion.item_b_id,
+                    relation=Relation.NEAR_DUPLICATE,
+                    judgement=judgement,
+                    note=judgement.note,
+                    created_by=user,
                     created_by_label=judgement.user_label,
                 )
         else:
@@ -232,8 +252,9 @@ def judge(suggestion: NearDuplicateSuggestion, user: Any, verdict: str,
     return judgement
 
 
-def link_items(case: Any, user: Any, first: Item, second: Item, relation: str,
-               note: str = "") -> ItemRelation:
+def link_items(
+    case: Any, user: Any, first: Item, second: Item, relation: str, note: str = ""
+) -> ItemRelation:
     """Link two items of ``case`` by hand as copies or translations (EDIT permission)."""
     require(user, case, Permission.EDIT)
     if relation not in (Relation.COPY, Relation.TRANSLATION):
@@ -246,8 +267,13 @@ def link_items(case: Any, user: Any, first: Item, second: Item, relation: str,
     if ItemRelation.objects.filter(item_a=a, item_b=b, relation=relation).exists():
         raise UserError(f"these items are already linked as {relation}")
     link = ItemRelation.objects.create(
-        case=case, item_a=a, item_b=b, relation=relation, note=note.strip(),
-        created_by=user, created_by_label=actor_label(user),
+        case=case,
+        item_a=a,
+        item_b=b,
+        relation=relation,
+        note=note.strip(),
+        created_by=user,
+        created_by_label=actor_label(user),
     )
     _refresh_earliest_copy([a.pk, b.pk])
     return link

@@ -1,4 +1,4 @@
-"""Build a dossier into a folder: PDF, DOCX, numbered exhibits with custody reports, signed manifest.
+"""Build a dossier into a folder: PDF, DOCX, numbered exhibits, custody reports, signed manifest.
 
 The folder is a bundle in the same format as ``vestige export`` (see
 :mod:`vestige.core.bundle`): ``SHA256SUMS`` (``sha256sum -c``), ``manifest.json`` signed with
@@ -224,7 +224,9 @@ def _pseudonymise(document: Document, case: Case, recipient: str, may_name: bool
         forms = _name_forms(open_identity(person))
         if forms:
             alternation = "|".join(re.escape(f) for f in forms)
-            patterns.append((re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.I), person.pseudonym))
+            patterns.append(
+                (re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.I), person.pseudonym)
+            )
     if not patterns:
         return
 
@@ -331,7 +333,7 @@ def _write(
     write_docx(document, work / DOCX)
     outputs = {name: _hash_file(work / name) for name in (PDF, DOCX)}
     sums += [(digest, name) for name, digest in outputs.items()]
-    entries = []
+    entries: list[dict[str, Any]] = []
     for exhibit in facts.exhibits:
         item = exhibit.item
         folder = work / "exhibits" / exhibit.number
@@ -380,8 +382,12 @@ def _write(
                 "exported",
                 actor=label,
                 user=user,
-                details={"dossier_id": facts.dossier_id, "dossier_kind": facts.kind.name,
-                         "items": 0, "recipient": facts.recipient},
+                details={
+                    "dossier_id": facts.dossier_id,
+                    "dossier_kind": facts.kind.name,
+                    "items": 0,
+                    "recipient": facts.recipient,
+                },
             )
         for exhibit in facts.exhibits:
             sums += _custody_reports(work, case, exhibit)
@@ -437,15 +443,18 @@ def _write(
             manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
             outputs=outputs,
             exhibits=[
-                {"number": e["number"], "item_id": e["id"], "sha256": e["sha256"]}
-                for e in entries
+                {"number": e["number"], "item_id": e["id"], "sha256": e["sha256"]} for e in entries
             ],
             withheld=withheld,
         )
     return DossierResult(
-        out, facts.dossier_id, facts.kind.name, facts.recipient,
+        out,
+        facts.dossier_id,
+        facts.kind.name,
+        facts.recipient,
         [{"number": e["number"], "id": e["id"], "sha256": e["sha256"]} for e in entries],
-        withheld, outputs,
+        withheld,
+        outputs,
     )
 
 
@@ -458,9 +467,14 @@ def _custody_reports(work: Path, case: Case, exhibit: Exhibit) -> list[tuple[str
         .order_by("seq")
     ]
     as_json = json.dumps(
-        {"exhibit": exhibit.number, "item_id": str(exhibit.item.pk),
-         "sha256": exhibit.item.sha256, "events": records},
-        indent=2, ensure_ascii=False,
+        {
+            "exhibit": exhibit.number,
+            "item_id": str(exhibit.item.pk),
+            "sha256": exhibit.item.sha256,
+            "events": records,
+        },
+        indent=2,
+        ensure_ascii=False,
     ).encode()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -468,7 +482,10 @@ def _custody_reports(work: Path, case: Case, exhibit: Exhibit) -> list[tuple[str
     for record in records:
         writer.writerow(
             [
-                record["seq"], record["timestamp"], record["action"], record["actor"],
+                record["seq"],
+                record["timestamp"],
+                record["action"],
+                record["actor"],
                 record["item_sha256"] or "",
                 json.dumps(record["details"], ensure_ascii=False, sort_keys=True),
                 record["event_hash"],
@@ -486,8 +503,20 @@ def _custody_reports(work: Path, case: Case, exhibit: Exhibit) -> list[tuple[str
 def _exhibit_index_csv(entries: list[dict[str, Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    columns = ["number", "id", "title", "path", "sha256", "size", "media_type", "kind",
-               "source_name", "source_url", "captured_at", "captured_by"]
+    columns = [
+        "number",
+        "id",
+        "title",
+        "path",
+        "sha256",
+        "size",
+        "media_type",
+        "kind",
+        "source_name",
+        "source_url",
+        "captured_at",
+        "captured_by",
+    ]
     writer.writerow(columns)
     for entry in entries:
         writer.writerow([entry[c] for c in columns])

@@ -64,7 +64,9 @@ class Facts:
         return {e.item.pk: e.number for e in self.exhibits}
 
 
-def relevant_claims(case: Any, actor: Actor) -> tuple[list[Incident], dict[int, list[str]], list[Claim]]:
+def relevant_claims(
+    case: Any, actor: Actor
+) -> tuple[list[Incident], dict[int, list[str]], list[Claim]]:
     """The actor's incidents (with the actor's roles in each) and the claims bearing on them."""
     roles: dict[int, list[str]] = {}
     for link in IncidentActor.objects.filter(actor=actor, incident__case=case):
@@ -244,20 +246,21 @@ def _allegations(doc: Document, facts: Facts) -> None:
     rows = []
     for n, incident in enumerate(facts.incidents, 1):
         supporting = [
-            c for c in facts.claims
-            if c.stance != "contradicts" and incident in c.incidents.all()
+            c for c in facts.claims if c.stance != "contradicts" and incident in c.incidents.all()
         ]
         exhibits = sorted({_claim_exhibit(c, numbers) for c in supporting})
         rows.append(
             [
                 f"A-{n}",
-                f"{incident.title} ({incident.date or 'undated'}; {_places(incident) or 'place unknown'})",
+                f"{incident.title} ({incident.date or 'undated'}; "
+                f"{_places(incident) or 'place unknown'})",
                 "\n".join(criteria),
                 ", ".join(exhibits) or "no exhibit yet",
             ]
         )
     doc.table(
-        ["No.", "Allegation", "Criterion (law data id)", "Exhibits"], rows,
+        ["No.", "Allegation", "Criterion (law data id)", "Exhibits"],
+        rows,
         "No allegation: no incident is linked to this person.",
     )
 
@@ -272,7 +275,13 @@ def _evidence(doc: Document, facts: Facts) -> None:
         number = _claim_exhibit(claim, numbers)
         text = claim.text if number != "withheld" else "(withheld: see the exhibit index)"
         rows.append(
-            [number, text, claim.date, f"{claim.source_grade}{claim.information_grade}", claim.status]
+            [
+                number,
+                text,
+                claim.date,
+                f"{claim.source_grade}{claim.information_grade}",
+                claim.status,
+            ]
         )
     doc.table(["Exhibit", "Claim", "Date", "Grade", "Status"], rows, "No claim recorded.")
 

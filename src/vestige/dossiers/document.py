@@ -58,8 +58,8 @@ class Document:
     def para(self, text: str, style: str = "") -> None:
         self.blocks.append(Para(text, style))
 
-    def table(self, headers: Sequence[str], rows: list[Sequence[str]], empty: str = "") -> None:
-        self.blocks.append(Table(headers, rows, empty or "None recorded."))
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], empty: str = "") -> None:
+        self.blocks.append(Table(headers, [list(row) for row in rows], empty or "None recorded."))
 
     def fields(self, pairs: list[tuple[str, str]]) -> None:
         self.blocks.append(Fields([(k, v) for k, v in pairs if v]))
@@ -136,8 +136,7 @@ def to_html(document: Document, lang: str = "en") -> str:
         elif block.rows:
             head = "".join(f"<th>{_esc(h)}</th>" for h in block.headers)
             body = "".join(
-                "<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>"
-                for row in block.rows
+                "<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in block.rows
             )
             parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         else:

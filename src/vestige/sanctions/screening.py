@@ -20,6 +20,7 @@ from ..core.errors import UserError
 from ..core.screening import (
     ALGORITHM,
     DEFAULT_THRESHOLD,
+    NO_QUALIFIERS,
     VERSION,
     ListedRecord,
     Qualifiers,
@@ -89,7 +90,7 @@ def query_key(name: str) -> str:
 
 
 def birth_dates_of(edtf: str) -> tuple[str, ...]:
-    """ISO (possibly partial) dates from an EDTF birth date: ``1970-05-12``, ``1970-05``, ``1970``."""
+    """ISO (possibly partial) dates from an EDTF birth date (``1970-05-12``, ``1970``)."""
     match = _EDTF_DATE.match(edtf.strip())
     if not match:
         return ()
@@ -194,7 +195,7 @@ def _pinned(
 def screen_names(
     names: list[str],
     *,
-    qualifiers: Qualifiers = Qualifiers(),
+    qualifiers: Qualifiers = NO_QUALIFIERS,
     as_of: date | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     limit: int = 20,
@@ -238,11 +239,11 @@ def screen_names(
         )
         results.append(_result(by_source, record, matched, score, feats, names[0]))
     for result in results:
-        judgement = judged.get((result.list_source, result.entity_id))
-        if judgement is not None:
-            result.judgement = judgement.decision
-            result.judgement_note = judgement.note
-            result.judged_by = judgement.decided_by_label
+        kept = judged.get((result.list_source, result.entity_id))
+        if kept is not None:
+            result.judgement = kept.decision
+            result.judgement_note = kept.note
+            result.judged_by = kept.decided_by_label
     programmes = dict(
         ListedEntity.objects.filter(pk__in=[r.entity_pk for r in results]).values_list(
             "pk", "programmes"
@@ -250,7 +251,7 @@ def screen_names(
     )
     for result in results:
         result.programmes = list(programmes.get(result.entity_pk) or [])
-    rank = {Decision.MATCH: 0, None: 1, Decision.UNSURE: 1, Decision.NO_MATCH: 2}
+    rank: dict[str | None, int] = {"match": 0, "unsure": 1, "no_match": 2}
     results.sort(key=lambda r: (rank.get(r.judgement, 1), -r.score, r.list_source, r.entity_id))
     return results
 

@@ -8,6 +8,9 @@ C = "cases/<slug:slug>/"
 
 urlpatterns = [
     path(f"{C}actors/<int:pk>/screening/", screening.actor_screening, name="actor-screening"),
-    path(f"{C}actors/<int:pk>/screening/judge", screening.actor_screening_judge,
-         name="actor-screening-judge"),
+    path(
+        f"{C}actors/<int:pk>/screening/judge",
+        screening.actor_screening_judge,
+        name="actor-screening-judge",
+    ),
 ]

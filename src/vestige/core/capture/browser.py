@@ -166,12 +166,11 @@ def _route(route: Any, request: Any, fetcher: Fetcher, deadline: float) -> None:
 
 def _fulfil(route: Any, exchange: Exchange) -> None:
     body = exchange.decoded_body()
-    if body.stat().st_size > FULFIL_MAX_BYTES:
+    if body.size > FULFIL_MAX_BYTES:
         # Archived in full already; the browser does not need it to render the page.
         route.abort("aborted")
         return
-    route.fulfill(status=exchange.status, headers=_fulfil_headers(exchange),
-                  body=body.read_bytes())
+    route.fulfill(status=exchange.status, headers=_fulfil_headers(exchange), body=body.read())
 
 
 def _navigate(page: Any, url: str, deadline: float, result: Rendering, error: Any) -> None:

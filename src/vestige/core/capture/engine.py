@@ -24,7 +24,7 @@ from vestige import __version__
 
 from . import media, textmeta
 from .fetch import Exchange, Fetcher, FetchError, WarcRecorder, utc_now
-from .htmlscan import css_urls, scan_html
+from .htmlscan import PageScan, css_urls, scan_html
 from .types import MODES, CapturedFile, CaptureOptions, CaptureOutput
 
 SOFTWARE = f"Vestige {__version__}"
@@ -97,6 +97,7 @@ class _Capture:
         self.fetcher = Fetcher(options, workdir, self.recorder)
         self.deadline = time.monotonic() + options.page_timeout
         self.html = ""
+        self.scan: PageScan | None = None  # of ``html`` as fetched (HTTP-only mode)
         self.main: Exchange | None = None
         self.browser_version = ""
 
@@ -138,7 +139,7 @@ class _Capture:
         """Drop scratch files: the WACZ holds the WARC, the media files have been copied out."""
         shutil.rmtree(self.fetcher.bodies, ignore_errors=True)
         if self.out.file("wacz") is not None:
-            self.warc.unlink(missing_ok=True)
+            self.recorder.discard()
 
     def _fail(self, outcome: str, error: str, transient: bool) -> None:
         if self.out.outcome in ("ok", "unavailable"):
@@ -153,7 +154,7 @@ class _Capture:
         if "html" not in result.exchange.media_type:
             return
         self.html = result.exchange.read_text()
-        scan = scan_html(self.html, result.exchange.url)
+        scan = self.scan = scan_html(self.html, result.exchange.url)
         if scan.resources:
             self.progress(f"fetching {len(scan.resources)} resources of the page")
         pool = _resource_pool()
@@ -280,7 +281,7 @@ class _Capture:
             return
         assert self.main is not None
         self.progress("extracting text and metadata")
-        metadata, text, warnings = textmeta.extract(self.html, self.main.url)
+        metadata, text, warnings = textmeta.extract(self.html, self.main.url, self.scan)
         self.out.metadata = metadata
         self.out.text = text
         self.out.warnings.extend(warnings)
@@ -320,7 +321,7 @@ class _Capture:
         title = self.out.metadata.get("title", "") or ""
         self.out.pages = [{"url": main.url, "title": title, "ts": ts}]
         target = self.workdir / "capture.wacz"
-        package(self.warc, self.out.pages, target, software=SOFTWARE, title=title,
+        package(self.recorder, self.out.pages, target, software=SOFTWARE, title=title,
                 main_url=main.url, main_ts=ts)
         self.out.files.insert(0, CapturedFile("wacz", target, "application/wacz",
                                               self.out.final_url or self.url,

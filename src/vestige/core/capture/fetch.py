@@ -30,12 +30,15 @@ from typing import Any, BinaryIO
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import iso_date_to_timestamp
 from warcio.warcwriter import WARCWriter
 
 from . import netguard
 from .types import CaptureOptions
 
 CHUNK = 64 * 1024
+SPOOL_BYTES = 2 * 2**20  # a response body up to this size stays in memory, larger ones on disk
+WARC_SPOOL_BYTES = 16 * 2**20  # the same for the capture's WARC before it goes into the WACZ
 MAX_REDIRECTS = 10
 WATCHDOG_GRACE = 1.0  # seconds past the request timeout before the connection is cut
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -70,6 +73,98 @@ class ConnectionFailed(FetchError):
     transient = True
 
 
+class Spool:
+    """Bytes written once, kept in memory while small and spilled to a scratch file past
+    ``limit``; hashed (sha256) as they are written, so nothing is read back to be hashed.
+
+    Creating, filling and deleting a scratch file per response cost more than the rest of an
+    HTTP-only capture on a busy disk; most bodies and most WARCs are small.
+    """
+
+    def __init__(self, spill_to: Path, limit: int | None = None) -> None:
+        self.spill_to = spill_to
+        self.limit = SPOOL_BYTES if limit is None else limit
+        self.size = 0
+        self._hash = hashlib.sha256()
+        self._memory: io.BytesIO | None = io.BytesIO()
+        self._file: BinaryIO | None = None
+        self._data: bytes | None = None
+
+    def write(self, chunk: bytes) -> int:
+        if self._memory is not None and self.size + len(chunk) > self.limit:
+            self.spill_to.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.spill_to.open("wb")
+            self._file.write(self._memory.getbuffer())
+            self._memory = None
+        sink: BinaryIO | None = self._memory if self._memory is not None else self._file
+        if sink is None:
+            raise ValueError("the spool is closed")
+        sink.write(chunk)
+        self._hash.update(chunk)
+        self.size += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        """No more writes; the bytes stay readable."""
+        if self._memory is not None:
+            self._data = self._memory.getvalue()
+            self._memory = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    @property
+    def closed(self) -> bool:
+        return self._memory is None and self._file is None
+
+    @property
+    def on_disk(self) -> bool:
+        return self._data is None and self.spill_to.exists()
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def open(self) -> BinaryIO:
+        """A fresh reader over everything written (call after :meth:`close`)."""
+        if self._data is not None:
+            return io.BytesIO(self._data)
+        return self.spill_to.open("rb")
+
+    def read(self, limit: int = -1) -> bytes:
+        if self._data is not None:
+            return self._data if limit < 0 else self._data[:limit]
+        with self.spill_to.open("rb") as fh:
+            return fh.read(limit)
+
+    def save_as(self, target: Path) -> None:
+        """Put the bytes at ``target``: a spilled file is moved, never copied."""
+        if self._data is not None:
+            target.write_bytes(self._data)
+        else:
+            self.spill_to.replace(target)
+
+    def discard(self) -> None:
+        self.close()
+        self._data = b""
+        self.spill_to.unlink(missing_ok=True)
+
+
+def spool_of(data: bytes, spill_to: Path) -> Spool:
+    """A closed spool holding ``data``."""
+    spool = Spool(spill_to)
+    spool.write(data)
+    spool.close()
+    return spool
+
+
 @dataclass
 class Exchange:
     """One request and its response, as recorded in the WARC."""
@@ -79,7 +174,7 @@ class Exchange:
     status: int
     reason: str
     headers: list[tuple[str, str]]
-    body: Path
+    body: Spool
     size: int
     ip: str
     tls: dict[str, Any] | None = None
@@ -87,6 +182,7 @@ class Exchange:
     started: float = 0.0
     record_id: str = ""
     warc_date: str = ""
+    _decoded: Spool | None = field(default=None, repr=False, compare=False)
 
     def header(self, name: str) -> str:
         name = name.lower()
@@ -101,25 +197,25 @@ class Exchange:
         value = self.header("location")
         return urljoin(self.url, value) if value else ""
 
-    def decoded_body(self) -> Path:
+    def decoded_body(self) -> Spool:
         """The body with any gzip/deflate content coding removed (the original stays as is)."""
         coding = self.header("content-encoding").strip().lower()
         if coding not in ("gzip", "x-gzip", "deflate"):
             return self.body
-        target = self.body.with_suffix(".decoded")
-        if target.exists():
-            return target
+        if self._decoded is not None:
+            return self._decoded
         wbits = 47 if coding != "deflate" else 15
+        target = self.body.spill_to.with_suffix(".decoded")
         try:
-            _inflate(self.body, target, wbits)
+            self._decoded = _inflate(self.body, target, wbits)
         except zlib.error:
             if coding != "deflate":
                 return self.body
             try:
-                _inflate(self.body, target, -15)  # raw deflate, as some servers send
+                self._decoded = _inflate(self.body, target, -15)  # raw deflate, as some send
             except zlib.error:
                 return self.body
-        return target
+        return self._decoded
 
     def read_text(self, limit: int = 20 * 2**20) -> str:
         """The decoded body as text, up to ``limit`` bytes.
@@ -128,8 +224,7 @@ class Exchange:
         declaration, else UTF-8 — many Russian and Armenian sites still serve windows-1251 or
         ARMSCII and say so only in the markup.
         """
-        with self.decoded_body().open("rb") as fh:
-            raw = fh.read(limit)
+        raw = self.decoded_body().read(limit)
         charset = ""
         for part in self.header("content-type").split(";")[1:]:
             key, _, value = part.partition("=")
@@ -170,12 +265,19 @@ def normalize_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
 
 
-def _inflate(source: Path, target: Path, wbits: int) -> None:
+def _inflate(source: Spool, target: Path, wbits: int) -> Spool:
     decompressor = zlib.decompressobj(wbits)
-    with source.open("rb") as src, target.open("wb") as dst:
-        while chunk := src.read(CHUNK):
-            dst.write(decompressor.decompress(chunk))
-        dst.write(decompressor.flush())
+    out = Spool(target)
+    try:
+        with source.open() as src:
+            while chunk := src.read(CHUNK):
+                out.write(decompressor.decompress(chunk))
+            out.write(decompressor.flush())
+    except zlib.error:
+        out.discard()
+        raise
+    out.close()
+    return out
 
 
 def certificate_info(der: bytes, chain: list[bytes]) -> dict[str, Any]:
@@ -300,18 +402,79 @@ class _Watchdog:
 WATCHDOG = _Watchdog()
 
 
+class _IndexingWriter(WARCWriter):
+    """warcio's writer, telling its owner where each record landed (for the CDXJ index)."""
+
+    def __init__(self, out: Spool, on_record: Callable[[Any, int, int], None]) -> None:
+        super().__init__(out, gzip=True)
+        self._spool = out
+        self._on_record = on_record
+
+    def _write_warc_record(self, out: Any, record: Any) -> Any:
+        start = self._spool.tell()
+        result = super()._write_warc_record(out, record)
+        self._on_record(record, start, self._spool.tell() - start)
+        return result
+
+
+CDXJ_RECORDS = ("response", "revisit", "resource", "metadata")
+MIME_END = re.compile(r"[;\s]")
+
+
 class WarcRecorder:
-    """A gzipped WARC file that several threads append request/response pairs to."""
+    """A gzipped WARC that several threads append request/response pairs to.
+
+    The WARC stays in memory up to ``WARC_SPOOL_BYTES`` (then goes on in ``path``), its sha256
+    is taken as it is written, and its CDXJ index lines are made as each record is written —
+    the same lines cdxj-indexer makes by re-reading the file (a test compares the two). Only a
+    WARC with POST/PUT requests, whose index keys carry the request body, is re-read by
+    cdxj-indexer when the WACZ is packaged.
+    """
 
     def __init__(self, path: Path, software: str) -> None:
         self.path = path
-        self._fh: BinaryIO = path.open("wb")
-        self._writer = WARCWriter(self._fh, gzip=True)
+        self.spool = Spool(path, WARC_SPOOL_BYTES)
+        self.index_lines: list[str] = []
+        self.needs_reindex = False
+        self._writer = _IndexingWriter(self.spool, self._indexed)
         self._lock = threading.Lock()
         info = self._writer.create_warcinfo_record(
             path.name, {"software": software, "format": "WARC File Format 1.0"}
         )
         self._writer.write_record(info)
+
+    def _indexed(self, record: Any, offset: int, length: int) -> None:
+        """One CDXJ line for ``record``, as cdxj-indexer (with post-append) would write it."""
+        if record.rec_type == "request":
+            method = record.http_headers.protocol.upper() if record.http_headers else ""
+            self.needs_reindex = self.needs_reindex or method in ("POST", "PUT")
+            return
+        if record.rec_type not in CDXJ_RECORDS:
+            return
+        headers = record.rec_headers
+        if record.rec_type in ("resource", "metadata") and (
+            headers.get_header("Content-Type") == "application/warc-fields"
+        ):
+            return
+        url = headers.get_header("WARC-Target-URI")
+        fields: dict[str, str] = {"url": url}
+        if record.rec_type == "revisit":
+            fields["mime"] = "warc/revisit"
+        else:
+            source = record.http_headers if record.rec_type == "response" else headers
+            mime = source.get_header("Content-Type") if source is not None else None
+            if mime is not None:
+                fields["mime"] = MIME_END.split(mime, 1)[0].strip() if mime else mime
+        if record.rec_type in ("response", "revisit") and record.http_headers:
+            fields["status"] = record.http_headers.get_statuscode()
+        digest = headers.get_header("WARC-Payload-Digest")
+        if digest is not None:
+            fields["digest"] = digest
+        fields.update({"length": str(length), "offset": str(offset), "filename": self.path.name})
+        self.index_lines.append(
+            f"{_url_key(url)} {iso_date_to_timestamp(headers.get_header('WARC-Date'))} "
+            f"{json.dumps(fields)}"
+        )
 
     def write_exchange(
         self,
@@ -329,7 +492,7 @@ class WarcRecorder:
         http_headers = StatusAndHeaders(
             f"{exchange.status} {exchange.reason}", kept, protocol=protocol
         )
-        with self._lock, exchange.body.open("rb") as body:
+        with self._lock, exchange.body.open() as body:
             response = self._writer.create_warc_record(
                 exchange.url, "response", payload=body, length=exchange.size,
                 warc_headers_dict=warc_headers, http_headers=http_headers,
@@ -357,9 +520,33 @@ class WarcRecorder:
 
     def close(self) -> None:
         with self._lock:
-            if not self._fh.closed:
-                self._fh.flush()
-                self._fh.close()
+            self.spool.close()
+
+    def discard(self) -> None:
+        """Drop the WARC (it is in the WACZ now, or there was nothing to keep)."""
+        with self._lock:
+            self.spool.discard()
+
+    def cdxj(self) -> list[str]:
+        """The sorted CDXJ lines of the closed WARC."""
+        if not self.needs_reindex:
+            return sorted(self.index_lines)
+        from cdxj_indexer.main import CDXJIndexer
+
+        out = io.StringIO()
+        with self.spool.open() as warc:
+            CDXJIndexer(output=out, inputs=[warc], sort=True, post_append=True,
+                        filename=self.path.name).process_all()
+        return out.getvalue().splitlines()
+
+
+def _url_key(url: str) -> str:
+    import surt
+
+    try:
+        return str(surt.surt(url))
+    except Exception:  # cdxj-indexer falls back to the URL itself the same way
+        return url
 
 
 def _archived_header(name: str, value: str) -> tuple[str, str]:
@@ -383,8 +570,7 @@ class Fetcher:
     def __init__(self, options: CaptureOptions, workdir: Path, recorder: WarcRecorder) -> None:
         self.options = options
         self.policy = netguard.GuardPolicy(options.allow_private, tuple(options.allowed_networks))
-        self.bodies = workdir / "responses"
-        self.bodies.mkdir(parents=True, exist_ok=True)
+        self.bodies = workdir / "responses"  # made only if a body is too large for memory
         self.recorder = recorder
         self.exchanges: list[Exchange] = []
         self.refused: list[tuple[str, str]] = []  # (url, reason) of requests the guard stopped
@@ -536,7 +722,7 @@ class Fetcher:
             else:
                 conn = _GuardedConnection(host, port, addresses, timeout)
         started = time.monotonic()
-        target = self.bodies / f"{next(self._counter):06d}.body"
+        target = Spool(self.bodies / f"{next(self._counter):06d}.body")
         expired = threading.Event()
 
         def expire() -> None:
@@ -570,7 +756,7 @@ class Fetcher:
                 # The server closed the idle connection meanwhile: once more, on a new one.
                 WATCHDOG.disarm(token)
                 conn.close()
-                target.unlink(missing_ok=True)
+                target.discard()
                 return self._exchange(url, scheme, host, port, addresses, method, path,
                                       request_headers, body, verify)
             if isinstance(exc, TimeoutError) or expired.is_set():
@@ -609,7 +795,7 @@ class Fetcher:
         return exchange
 
     def _stream_body(
-        self, response: http.client.HTTPResponse, target: Path, started: float, url: str
+        self, response: http.client.HTTPResponse, target: Spool, started: float, url: str
     ) -> tuple[int, str]:
         """Copy the body to ``target``; stop at the size budget or the per-request deadline.
 
@@ -618,7 +804,7 @@ class Fetcher:
         """
         size = 0
         deadline = started + self.options.timeout
-        with target.open("wb") as out:
+        with contextlib.closing(target) as out:
             while True:
                 if time.monotonic() > deadline:
                     return size, "time"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
-import shutil
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -73,14 +72,14 @@ def embedded_media(exchanges: list[Exchange], target: Path) -> list[CapturedFile
         if media_type.startswith("image/") and exchange.size < MIN_IMAGE_BYTES:
             continue
         body = exchange.decoded_body()
-        digest = _sha256(body)
+        digest = body.sha256  # taken while the body arrived
         if digest in seen:
             continue
         seen.add(digest)
         path = target / _safe_name(exchange.url, media_type, len(files) + 1)
-        # The body file is scratch (the WARC holds the record): move it, never copy a video.
-        shutil.move(body, path)
-        metadata: dict[str, Any] = {"sha256": digest, "size": path.stat().st_size,
+        # The body is scratch (the WARC holds the record): a spilled one is moved, not copied.
+        body.save_as(path)
+        metadata: dict[str, Any] = {"sha256": digest, "size": body.size,
                                     "via": "page", "warc_record_id": exchange.record_id}
         if media_type.startswith("image/"):
             metadata.update(_image_size(path))

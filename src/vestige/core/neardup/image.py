@@ -92,7 +92,11 @@ def image_fingerprint(image: Image.Image | Path | str, dihedral: bool = False) -
 
 def _score(distance: int) -> float:
     """Share of equal bits: 1.0 identical, ~0.5 unrelated; ≥ 0.88 within the default radius."""
-    return round(1.0 - distance / PDQ_BITS, 6)
+    return _SCORES[distance]
+
+
+# Every possible score, computed once: a batch builds thousands of matches.
+_SCORES = [round(1.0 - distance / PDQ_BITS, 6) for distance in range(PDQ_BITS + 1)]
 
 
 class ImageIndex:
@@ -147,10 +151,11 @@ class ImageIndex:
         With ``dihedral`` and a fingerprint made with ``dihedral=True``, rotated and mirrored
         copies are found too; ``details["transform"]`` names the variant that matched.
         """
-        use_variants = dihedral and fingerprint.dihedral is not None
-        queries = fingerprint.dihedral if use_variants else fingerprint.pdq.reshape(1, -1)
-        assert queries is not None
-        q_rows, rows, distances = self._index.search(queries, max_distance)
+        if not dihedral or fingerprint.dihedral is None:
+            rows_one, distances_one = self._index.search_one(fingerprint.pdq, max_distance)
+            return [self._match(r, d, fingerprint, DIHEDRAL_NAMES[0])
+                    for r, d in zip(rows_one[:k], distances_one[:k], strict=True)]  # fmt: skip
+        q_rows, rows, distances = self._index.search(fingerprint.dihedral, max_distance)
         best: dict[int, tuple[int, int]] = {}
         for q, r, d in zip(q_rows.tolist(), rows.tolist(), distances.tolist(), strict=True):
             if r not in best or d < best[r][0]:
@@ -161,13 +166,17 @@ class ImageIndex:
     def query_hashes(self, pdq: U64Array, max_distance: int | None = None) -> list[list[Match]]:
         """Batch search for many bare PDQ hashes (rows), e.g. a whole import at once."""
         pdq = np.asarray(pdq, dtype=np.uint64).reshape(-1, PDQ_BITS // 64)
+        keys = self.keys
+        if len(pdq) == 1:  # the common case (one upload) has a leaner path
+            rows_one, distances_one = self._index.search_one(pdq[0], max_distance)
+            return [[Match(keys[r], _score(d), ALGORITHM, VERSION, d)
+                     for r, d in zip(rows_one, distances_one, strict=True)]]  # fmt: skip
         q_rows, rows, distances = self._index.search(pdq, max_distance)
         results: list[list[Match]] = [[] for _ in range(len(pdq))]
         order = np.lexsort((rows, distances, q_rows))
-        for i in order.tolist():
-            row, dist = int(rows[i]), int(distances[i])
-            match = Match(self.keys[row], _score(dist), ALGORITHM, VERSION, dist)
-            results[int(q_rows[i])].append(match)
+        for q, row, dist in zip(q_rows.take(order).tolist(), rows.take(order).tolist(),
+                                distances.take(order).tolist(), strict=True):  # fmt: skip
+            results[q].append(Match(keys[row], _score(dist), ALGORITHM, VERSION, dist))
         return results
 
     def exhaustive(self, pdq: U64Array, max_distance: int | None = None) -> list[tuple[str, int]]:

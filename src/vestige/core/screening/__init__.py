@@ -11,6 +11,7 @@ from .normalize import ParsedName, parse_name
 from .scoring import (
     ALGORITHM,
     DEFAULT_THRESHOLD,
+    NO_QUALIFIERS,
     VERSION,
     NameScore,
     Qualifiers,
@@ -21,6 +22,7 @@ from .scoring import (
 __all__ = [
     "ALGORITHM",
     "DEFAULT_THRESHOLD",
+    "NO_QUALIFIERS",
     "VERSION",
     "ListedRecord",
     "Match",

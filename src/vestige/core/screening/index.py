@@ -11,6 +11,7 @@ and the benchmark builds one over a million generated names.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from .scoring import (
     ALGORITHM,
     DEFAULT_THRESHOLD,
     MIN_TOKEN_SIM,
+    NO_QUALIFIERS,
     VERSION,
     Qualifiers,
     apply_qualifiers,
@@ -47,7 +49,7 @@ class ListedRecord:
     entity_id: str
     schema: str
     names: tuple[str, ...]
-    qualifiers: Qualifiers = Qualifiers()
+    qualifiers: Qualifiers = NO_QUALIFIERS
 
 
 @dataclass(slots=True)
@@ -104,6 +106,9 @@ class ScreeningIndex:
                 self._blocks[code].append(kid)
         self._name_record = np.asarray(name_record, dtype=np.int32)
         self._name_weight = np.asarray(name_weight, dtype=np.float32)
+        # Scratch accumulators reused by every query (allocating 1M floats per query costs more
+        # than the query); the lock keeps concurrent web requests from sharing them.
+        self._lock = threading.Lock()
         self._acc = np.zeros(len(self._names), dtype=np.float32)
         self._cnt = np.zeros(len(self._names), dtype=np.int16)
 
@@ -123,6 +128,10 @@ class ScreeningIndex:
 
     def _candidates(self, query: ParsedName) -> np.ndarray:
         """Name numbers worth scoring in full, best first by a cheap weighted overlap."""
+        with self._lock:
+            return self._candidates_locked(query)
+
+    def _candidates_locked(self, query: ParsedName) -> np.ndarray:
         touched: list[np.ndarray] = []
         blockable = [t for t in query.tokens if t.role in _BLOCK_ROLES]
         for token in blockable:
@@ -140,10 +149,11 @@ class ScreeningIndex:
             touched.append(ids)
         if not touched:
             return np.empty(0, dtype=np.int32)
-        all_ids = np.unique(np.concatenate(touched))
+        all_ids = np.concatenate(touched)  # with repeats: cheaper than np.unique on all
         need = 2 if len(blockable) >= 2 else 1
         counts = self._cnt[all_ids]
-        keep = all_ids[counts >= need] if (counts >= need).any() else all_ids
+        enough = counts >= need
+        keep = np.unique(all_ids[enough] if enough.any() else all_ids)
         w_q = sum(1.0 if t.role == Role.NAME else 0.4 for t in query.tokens)
         approx = 2 * self._acc[keep] / (w_q + self._name_weight[keep])
         self._acc[all_ids] = 0
@@ -158,7 +168,7 @@ class ScreeningIndex:
     def search(
         self,
         name: str,
-        qualifiers: Qualifiers = Qualifiers(),
+        qualifiers: Qualifiers = NO_QUALIFIERS,
         threshold: float = DEFAULT_THRESHOLD,
         limit: int = 20,
     ) -> list[Match]:

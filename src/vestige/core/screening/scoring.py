@@ -42,6 +42,9 @@ class Qualifiers:
     gender: str = ""
 
 
+NO_QUALIFIERS = Qualifiers()
+
+
 @dataclass(slots=True)
 class NameScore:
     """The name-only score with its features."""
@@ -106,7 +109,8 @@ def score_names(query: ParsedName, listed: ParsedName) -> NameScore:
     cov_q = min(1.0, matched_q / w_q)
     cov_c = min(1.0, matched_c / w_c)
     full_q = [
-        i for i, j, s in pairs
+        i
+        for i, j, s in pairs
         if s >= STRONG_SIM and q[i].role == Role.NAME and c[j].role == Role.NAME
     ]
     full_names = sum(1 for t in q if t.role == Role.NAME), sum(1 for t in c if t.role == Role.NAME)
@@ -132,19 +136,25 @@ def score_names(query: ParsedName, listed: ParsedName) -> NameScore:
     patronymics = [t.text for t in (*q, *c) if t.role == Role.PATRONYMIC]
     if patronymics or query.markers or listed.markers:
         dropped = [
-            t.text for k, t in enumerate(q) if t.role == Role.PATRONYMIC
-            and k not in {i for i, _, _ in pairs}
+            t.text
+            for k, t in enumerate(q)
+            if t.role == Role.PATRONYMIC and k not in {i for i, _, _ in pairs}
         ] + [
-            t.text for k, t in enumerate(c) if t.role == Role.PATRONYMIC
-            and k not in {j for _, j, _ in pairs}
+            t.text
+            for k, t in enumerate(c)
+            if t.role == Role.PATRONYMIC and k not in {j for _, j, _ in pairs}
         ]
         features["patronymic"] = "dropped" if dropped else "matched"
         q_pat = [k for k, t in enumerate(q) if t.role == Role.PATRONYMIC]
         c_pat = [k for k, t in enumerate(c) if t.role == Role.PATRONYMIC]
         aligned_q = {i for i, _, _ in pairs}
         aligned_c = {j for _, j, _ in pairs}
-        if (q_pat and c_pat and not any(k in aligned_q for k in q_pat)
-                and not any(k in aligned_c for k in c_pat)):
+        if (
+            q_pat
+            and c_pat
+            and not any(k in aligned_q for k in q_pat)
+            and not any(k in aligned_c for k in c_pat)
+        ):
             # Both name a father and the names differ: likely a sibling or a namesake.
             features["patronymic"] = "conflict"
             score -= PATRONYMIC_CONFLICT
@@ -190,9 +200,13 @@ def compare_dates(query: tuple[str, ...], listed: tuple[str, ...]) -> str | None
 
 # How each qualifier verdict moves the name score.
 _ADJUST = {
-    ("dob", "exact"): 0.08, ("dob", "partial"): 0.03, ("dob", "near"): -0.08,
-    ("dob", "mismatch"): -0.3, ("nationality", "match"): 0.03,
-    ("nationality", "mismatch"): -0.08, ("gender", "mismatch"): -0.25,
+    ("dob", "exact"): 0.08,
+    ("dob", "partial"): 0.03,
+    ("dob", "near"): -0.08,
+    ("dob", "mismatch"): -0.3,
+    ("nationality", "match"): 0.03,
+    ("nationality", "mismatch"): -0.08,
+    ("gender", "mismatch"): -0.25,
 }
 
 

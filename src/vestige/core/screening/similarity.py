@@ -16,7 +16,11 @@ _VOWELS = frozenset("aeiouy")
 # Letters that romanisations of one sound disagree on: ISO 9 z/c/s for zh/ch/sh, Ukrainian h
 # for Russian g, German w and -ow, German ch (= kh) against English ch, Western Armenian b/p.
 _CLASSES = (
-    frozenset("csjz"), frozenset("xgkh"), frozenset("vfwb"), frozenset("iyj"), frozenset("cx"),
+    frozenset("csjz"),
+    frozenset("xgkh"),
+    frozenset("vfwb"),
+    frozenset("iyj"),
+    frozenset("cx"),
     frozenset("ck"),
 )
 
@@ -88,8 +92,11 @@ def keys_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     return best
 
 
-_CODE_CLASS = {c: g for g, letters in (("s", "csjz"), ("k", "xgkhq"), ("v", "vfwb"), ("t", "td"))
-               for c in letters}
+_CODE_CLASS = {
+    c: g
+    for g, letters in (("s", "csjz"), ("k", "xgkhq"), ("v", "vfwb"), ("t", "td"))
+    for c in letters
+}
 
 
 # A coarser class map for a second code: j is dropped (German j is a y), and hissing and

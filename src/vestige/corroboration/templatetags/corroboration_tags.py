@@ -28,14 +28,22 @@ def item_panel(access: Any, user: Any, item: Item) -> dict[str, Any]:
     """Near-duplicates of ``item`` (any status), its links and its source group."""
     suggestions = list(
         NearDuplicateSuggestion.objects.filter(Q(item_a=item) | Q(item_b=item))
-        .select_related("item_a", "item_b").order_by("-score")
+        .select_related("item_a", "item_b")
+        .order_by("-score")
     )
-    links = list(ItemRelation.objects.filter(Q(item_a=item) | Q(item_b=item))
-                 .select_related("item_a", "item_b"))
+    links = list(
+        ItemRelation.objects.filter(Q(item_a=item) | Q(item_b=item)).select_related(
+            "item_a", "item_b"
+        )
+    )
     group = source_group(item)
-    ids = ({s.item_a_id for s in suggestions} | {s.item_b_id for s in suggestions}
-           | {link.item_a_id for link in links} | {link.item_b_id for link in links}
-           | {i.pk for i in group.items})
+    ids = (
+        {s.item_a_id for s in suggestions}
+        | {s.item_b_id for s in suggestions}
+        | {link.item_a_id for link in links}
+        | {link.item_b_id for link in links}
+        | {i.pk for i in group.items}
+    )
     seen = visible_ids(access, user, ids)
     rows = []
     for s in suggestions:
@@ -50,8 +58,12 @@ def item_panel(access: Any, user: Any, item: Item) -> dict[str, Any]:
     can_edit = access.allows(Permission.EDIT)
     choices: list[Item] = []
     if can_edit:
-        choices = list(hide_protected(Item.objects.filter(case=access.case), user, access.case)
-                       .exclude(pk=item.pk).only("id", "title").order_by("title")[:LINK_CHOICES])
+        choices = list(
+            hide_protected(Item.objects.filter(case=access.case), user, access.case)
+            .exclude(pk=item.pk)
+            .only("id", "title")
+            .order_by("title")[:LINK_CHOICES]
+        )
     return {
         "suggestions": rows,
         "links": link_rows,

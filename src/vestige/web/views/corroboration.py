@@ -61,8 +61,11 @@ def _snippet(item: Item) -> str:
 
 
 def _side(item: Item, with_text: bool) -> dict[str, Any]:
-    return {"item": item, "preview": preview_source(item) is not None,
-            "snippet": _snippet(item) if with_text else ""}
+    return {
+        "item": item,
+        "preview": preview_source(item) is not None,
+        "snippet": _snippet(item) if with_text else "",
+    }
 
 
 @require_safe
@@ -78,27 +81,38 @@ def queue(request: HttpRequest, access: CaseAccess) -> HttpResponse:
     tabs.append(("all", "All", sum(counts.values())))
     if status != "all":
         rows = rows.filter(status=status)
-    page = Paginator(rows.select_related("item_a", "item_b").order_by("-score", "pk"),
-                     PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(
+        rows.select_related("item_a", "item_b").order_by("-score", "pk"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     shown = []
     for suggestion in page:
         text = suggestion.algorithm == "minhash"
-        shown.append({
-            "suggestion": suggestion,
-            "sides": [_side(suggestion.item_a, text), _side(suggestion.item_b, text)],
-            "judgements": list(suggestion.judgements.all()),
-        })
+        shown.append(
+            {
+                "suggestion": suggestion,
+                "sides": [_side(suggestion.item_a, text), _side(suggestion.item_b, text)],
+                "judgements": list(suggestion.judgements.all()),
+            }
+        )
     fingerprinted = ItemFingerprint.objects.filter(item=OuterRef("pk"))
     context = {
-        "access": access, "case": access.case, "can": access.can, "nav": "cases",
-        "section": "near-duplicates", "rows": shown, "page": page, "status": status,
+        "access": access,
+        "case": access.case,
+        "can": access.can,
+        "nav": "cases",
+        "section": "near-duplicates",
+        "rows": shown,
+        "page": page,
+        "status": status,
         "tabs": tabs,
         "can_judge": access.allows(Permission.VERIFY),
         "can_search": access.allows(Permission.EDIT),
-        "unsearched": ItemFingerprint.objects.filter(case=access.case, searched_at__isnull=True)
-        .count(),
+        "unsearched": ItemFingerprint.objects.filter(
+            case=access.case, searched_at__isnull=True
+        ).count(),
         "unfingerprinted": Item.objects.filter(case=access.case)
-        .exclude(Exists(fingerprinted)).count(),
+        .exclude(Exists(fingerprinted))
+        .count(),
     }
     return render(request, "vestige/corroboration/queue.html", context)
 
@@ -109,15 +123,19 @@ def judge(request: HttpRequest, access: CaseAccess, pk: int) -> HttpResponse:
     """Record a judgement on one suggestion and come back to the queue."""
     suggestion = get_object_or_404(_visible(access, request), pk=pk)
     try:
-        judgement = service.judge(suggestion, request.user, request.POST.get("verdict", ""),
-                                  request.POST.get("note", ""))
+        judgement = service.judge(
+            suggestion, request.user, request.POST.get("verdict", ""), request.POST.get("note", "")
+        )
     except PermissionDenied as exc:
         raise HttpForbidden(str(exc)) from exc
     except UserError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Judged {judgement.get_verdict_display().lower()}: "
-                                  f"{suggestion.item_a.title} / {suggestion.item_b.title}.")
+        messages.success(
+            request,
+            f"Judged {judgement.get_verdict_display().lower()}: "
+            f"{suggestion.item_a.title} / {suggestion.item_b.title}.",
+        )
     return redirect("near-duplicates", slug=access.case.slug)
 
 
@@ -147,8 +165,14 @@ def link(request: HttpRequest, access: CaseAccess, item_id: uuid.UUID) -> HttpRe
         messages.error(request, "Choose an item of this case to link to.")
         return redirect("item-detail", slug=access.case.slug, item_id=item.pk)
     try:
-        service.link_items(access.case, request.user, item, other,
-                           request.POST.get("relation", ""), request.POST.get("note", ""))
+        service.link_items(
+            access.case,
+            request.user,
+            item,
+            other,
+            request.POST.get("relation", ""),
+            request.POST.get("note", ""),
+        )
     except PermissionDenied as exc:
         raise HttpForbidden(str(exc)) from exc
     except UserError as exc:

@@ -62,7 +62,8 @@ def actor_dossier(request: HttpRequest, access: CaseAccess, pk: int) -> HttpResp
                     archive.write(path, path.relative_to(folder).as_posix())
     handle.seek(0)
     name = safe_file_name(f"{access.case.slug}-{kind}-{actor.pk}.zip")
-    response = FileResponse(handle, as_attachment=True, filename=name,
-                            content_type="application/zip")
+    response = FileResponse(
+        handle, as_attachment=True, filename=name, content_type="application/zip"
+    )
     response["Cache-Control"] = "no-store"
     return response

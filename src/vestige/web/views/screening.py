@@ -46,10 +46,18 @@ def actor_screening(request: HttpRequest, access: CaseAccess, pk: int) -> HttpRe
     except UserError as exc:
         error = str(exc)
     context = {
-        "access": access, "case": access.case, "can": access.can, "nav": "cases",
-        "section": "actors", "actor": actor, "results": results, "error": error,
-        "as_of": as_of_text, "names": actor_names(actor),
-        "can_judge": access.allows(Permission.VERIFY), "decisions": Decision.choices,
+        "access": access,
+        "case": access.case,
+        "can": access.can,
+        "nav": "cases",
+        "section": "actors",
+        "actor": actor,
+        "results": results,
+        "error": error,
+        "as_of": as_of_text,
+        "names": actor_names(actor),
+        "can_judge": access.allows(Permission.VERIFY),
+        "decisions": Decision.choices,
         "judgements": actor.screening_judgements.select_related("entity__list")[:50],
     }
     return render(request, "vestige/graph/actor_screening.html", context)
@@ -72,10 +80,14 @@ def actor_screening_judge(request: HttpRequest, access: CaseAccess, pk: int) -> 
         score = None
     try:
         record_judgement(
-            entity, request.POST.get("decision", ""), actor=actor, user=request.user,
+            entity,
+            request.POST.get("decision", ""),
+            actor=actor,
+            user=request.user,
             decided_by_label=actor_label(request.user),
             query_name=request.POST.get("query_name", "")[:1000] or actor.name,
-            note=request.POST.get("note", "")[:4000], score=score,
+            note=request.POST.get("note", "")[:4000],
+            score=score,
         )
     except UserError as exc:
         messages.error(request, str(exc))
