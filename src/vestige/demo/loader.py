@@ -23,6 +23,7 @@ from .files import DemoFile, write_demo_files
 from .graph import load_demo_graph
 from .law import load_demo_law
 from .registry import DEMO_OFFICER, load_demo_registry
+from .sanctions import load_demo_sanctions, summary_line
 
 DEMO_SLUG = "nagorno-karabakh-demo"
 DEMO_TITLE = "Nagorno-Karabakh 2020–2023 (demonstration)"
@@ -99,6 +100,7 @@ def load_demo(owner: str = "admin", actor: str = "demo", use_ffmpeg: bool | None
     graph = load_demo_graph(case, actor)
     law = load_demo_law(case, actor)
     registry = load_demo_registry(case)
+    sanctions = load_demo_sanctions(case, actor)
     kinds = Counter(Item.objects.filter(case=case).values_list("kind", flat=True))
     total = sum(kinds.values())
     breakdown = ", ".join(
@@ -132,6 +134,7 @@ def load_demo(owner: str = "admin", actor: str = "demo", use_ffmpeg: bool | None
         f"member has one role) an officer: `vestige case add-member {DEMO_SLUG} USERNAME "
         "--role protection_officer`."
     )
+    parts.append(summary_line(sanctions))
     if problems:
         parts.append(f"These files could not be imported: {'; '.join(problems)}.")
     return " ".join(parts)

@@ -32,7 +32,7 @@ from ..core.screening import (
 from .models import Decision, ListedEntity, ListedName, SanctionsList, ScreeningJudgement
 from .store import lists_as_of
 
-_CACHE: OrderedDict[tuple[int, ...], ScreeningIndex] = OrderedDict()
+_CACHE: OrderedDict[tuple[tuple[int, str], ...], ScreeningIndex] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 2
 _EDTF_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
@@ -128,7 +128,9 @@ def _records(lists: list[SanctionsList]) -> list[ListedRecord]:
 
 def index_for(lists: list[SanctionsList]) -> ScreeningIndex:
     """The index over these list versions (built once per process and reused)."""
-    key = tuple(sorted(lst.pk for lst in lists))
+    # The file hash as well as the id: a database id can be reused (a rolled-back test, a list
+    # deleted and imported again), a version's content cannot change under its hash.
+    key = tuple(sorted((lst.pk, lst.file_sha256) for lst in lists))
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)

@@ -63,7 +63,12 @@ class ArchiveIndex:
         self.responses.setdefault(canonical_url(response.url), []).append(response)
 
     def lookup(self, url: str) -> ArchivedResponse | None:
-        """The response to replay for ``url``: a success first, then a redirect, then any."""
+        """The response to replay for ``url``: a success first, then a redirect, then any.
+
+        Entries without an HTTP status (``metadata`` and ``resource`` records, such as the
+        capture context the engine files under the page's own URL) come last: they describe
+        the page, they are not the page.
+        """
         found = self.responses.get(canonical_url(url))
         if not found:
             return None
@@ -73,8 +78,10 @@ class ArchiveIndex:
                 order = 0
             elif 300 <= entry.status < 400:
                 order = 1
-            else:
+            elif entry.status:
                 order = 2
+            else:
+                order = 3
             return order, entry.timestamp
 
         return sorted(found, key=rank)[0]
@@ -181,7 +188,7 @@ def _cdxj_entry(line: str) -> ArchivedResponse | None:
         if not filename.startswith("archive/"):
             filename = f"archive/{filename}"
         return ArchivedResponse(
-            url=str(fields["url"]), status=int(fields.get("status") or 200), mime=mime,
+            url=str(fields["url"]), status=int(fields.get("status") or 0), mime=mime,
             filename=filename, offset=int(fields.get("offset", 0)),
             length=int(fields.get("length", 0)), timestamp=parts[1],
         )
