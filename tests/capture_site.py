@@ -85,7 +85,8 @@ def _image(fmt: str, size: tuple[int, int], colour: tuple[int, int, int], label:
 
 
 def make_certificate(folder: Path, host: str) -> tuple[Path, Path]:
-    """A self-signed certificate for ``host`` (an IP address), valid for a day."""
+    """A certificate for ``host`` (an IP address), valid for a day, issued by a throwaway test
+    CA; the certificate file holds the leaf then the CA, so the server sends a chain of two."""
     import datetime
     import ipaddress
 
@@ -94,21 +95,33 @@ def make_certificate(folder: Path, host: str) -> tuple[Path, Path]:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Vestige test CA"),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Vestige tests")])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "capture-site.test"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Vestige tests")])
-    now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        x509.CertificateBuilder().subject_name(name).issuer_name(ca_name)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
                        critical=False)
-        .sign(key, hashes.SHA256())
+        .sign(ca_key, hashes.SHA256())
     )
     cert_path, key_path = folder / "site.crt", folder / "site.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM)
+                          + ca.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))

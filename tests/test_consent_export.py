@@ -202,3 +202,33 @@ def test_cli_export_recipient_and_verify_bundle(
     vestige(["verify-bundle", str(out)], cli_env, check=True)
     wrong = vestige(["export", "exp", "--out", str(out), "--recipient", "press"], cli_env)
     assert wrong.returncode == 2 and "press" in wrong.stderr
+
+
+def test_interchange_exports_never_name_a_protected_item(
+    case: Any, setup: dict[str, Any], tmp_path: Path
+) -> None:
+    """ACLED's `source` column lists the items behind an incident's claims; a testimony's title
+    (which can name its giver) is left out, the public report stays."""
+    from vestige.cases.graph import Claim, Incident
+    from vestige.cases.interchange import export_acled_csv, export_ftm, export_geojson
+
+    items = setup["items"]
+    Item.objects.filter(pk=items["testimony-W1.txt"].pk).update(title="Statement of W1")
+    incident = Incident.objects.create(case=case, title="Shelling of the road", date="2023-09-19")
+    for name in ("report.txt", "testimony-W1.txt"):
+        claim = Claim.objects.create(case=case, item=items[name], text="cars on the road")
+        claim.incidents.add(incident)
+
+    acled = tmp_path / "acled.csv"
+    export_acled_csv(case, acled)
+    text = acled.read_text(encoding="utf-8")
+    assert "report.txt" in text or "A public report" in text or items["report.txt"].title in text
+    for path in (acled, tmp_path / "incidents.geojson", tmp_path / "ftm.jsonl"):
+        if path.suffix == ".geojson":
+            export_geojson(case, path)
+        elif path.suffix == ".jsonl":
+            export_ftm(case, path)
+        blob = path.read_text(encoding="utf-8")
+        assert "Statement of W1" not in blob and "testimony-W1" not in blob
+        for name in SECRET_NAMES:
+            assert name not in blob

@@ -382,8 +382,22 @@ ACLED_COLUMNS = [
 _PERPETRATOR_ROLES = ("alleged_perpetrator", "participant")
 
 
-def _sources(incident: Incident) -> str:
-    titles = sorted({c.item.title or c.item.source_name for c in incident.claims.all()})
+def _withheld_items(case: Any) -> set[Any]:
+    """Items linked to a protected person (and what was extracted from them): an interchange
+    export names no such item, since a testimony's title or file name can name its giver."""
+    from ..protection.access import protected_item_ids
+
+    return protected_item_ids(case)
+
+
+def _sources(incident: Incident, withheld: set[Any]) -> str:
+    titles = sorted(
+        {
+            c.item.title or c.item.source_name
+            for c in incident.claims.all()
+            if c.item_id not in withheld
+        }
+    )
     if titles:
         return "; ".join(titles)
     ucdp = incident.external_ids.get("ucdp_relid") or incident.external_ids.get("ucdp_ged")
@@ -393,6 +407,7 @@ def _sources(incident: Incident) -> str:
 def acled_rows(case: Any) -> Iterator[dict[str, Any]]:
     """ACLED-style rows (see :data:`ACLED_COLUMNS`), one per incident of the case."""
     countries = _country_names()
+    withheld = _withheld_items(case)
     for incident in _incidents(case):
         located = _located(incident)
         place = located.point
@@ -427,7 +442,7 @@ def acled_rows(case: Any) -> Iterator[dict[str, Any]]:
             "latitude": place.latitude if place else "",
             "longitude": place.longitude if place else "",
             "geo_precision": _geo_precision(incident, place),
-            "source": _sources(incident),
+            "source": _sources(incident, withheld),
             "notes": " ".join(incident.description.split()),
             "fatalities": (killed.best if killed and killed.best is not None else 0),
             "tags": "; ".join(label("huridocs_acts", a) for a in incident.acts),

@@ -302,15 +302,28 @@ def certificate_info(der: bytes, chain: list[bytes]) -> dict[str, Any]:
 
 
 def _peer_chain(sock: ssl.SSLSocket) -> list[bytes]:
-    """The chain the server sent, where Python can give it (3.13+); else only the leaf."""
+    """The chain the server sent, leaf first, as DER.
+
+    Python 3.13 has ``SSLSocket.get_unverified_chain``; 3.10–3.12 have the same method on the
+    underlying ``_ssl`` object, returning certificate objects rather than bytes. Where neither
+    is there, the caller keeps the leaf alone.
+    """
     getter = getattr(sock, "get_unverified_chain", None)
+    if getter is None:
+        getter = getattr(getattr(sock, "_sslobj", None), "get_unverified_chain", None)
     if getter is None:
         return []
     try:
         items = getter() or []
     except (ssl.SSLError, ValueError):
         return []
-    return [item for item in items if isinstance(item, bytes)]  # DER, leaf first
+    chain: list[bytes] = []
+    for item in items:
+        if isinstance(item, bytes):
+            chain.append(item)
+        elif hasattr(item, "public_bytes"):
+            chain.append(item.public_bytes(ssl._ssl.ENCODING_DER))  # type: ignore[attr-defined]
+    return chain
 
 
 class _GuardedConnection(http.client.HTTPConnection):
