@@ -43,6 +43,17 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_browser_left_running() -> Iterator[None]:
+    """A browser-mode capture keeps Playwright (and its asyncio loop) alive in its thread for
+    the next capture. Left in the test thread, that loop makes Django refuse database calls
+    there ("cannot call this from an async context"), up to the test database's teardown."""
+    yield
+    browser = sys.modules.get("vestige.core.capture.browser")
+    if browser is not None:
+        browser.close_browser()
+
+
 @pytest.fixture
 def user(django_user_model: Any) -> Any:
     return django_user_model.objects.create_user(username="amira", password="correct-horse-9")

@@ -196,7 +196,7 @@ def test_edited_description_is_restored_and_nothing_else(data_dir: Path, admin: 
     item.refresh_from_db()
     assert item.graphic is True
     assert "updated 1 description" in summary
-    assert Item.objects.filter(case=case).count() == 6
+    assert Item.objects.filter(case=case).count() == 9  # 6 files + 3 heritage drawings
 
 
 def test_without_the_owner_account_the_summary_says_so(data_dir: Path) -> None:
@@ -208,7 +208,7 @@ def test_without_the_owner_account_the_summary_says_so(data_dir: Path) -> None:
     assert list(members.values_list("user__username", "role")) == [
         ("demo-officer", "protection_officer")]
     assert "no account 'nobody-here'" in summary
-    assert Item.objects.filter(case=case).count() == 6
+    assert Item.objects.filter(case=case).count() == 9  # 6 files + 3 heritage drawings
 
 
 def _riff_chunks(data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]]:
@@ -320,7 +320,7 @@ def test_vestige_demo_command_twice(cli_env: dict[str, str]) -> None:
     assert "imported 6 new files" in first.stdout
     second = vestige(["demo", "--owner", "nobody"], cli_env, check=True)
     assert "imported 0 new files" in second.stdout
-    assert "6 items" in second.stdout
+    assert "9 items" in second.stdout  # 6 files + 3 heritage drawings
     verified = vestige(["verify", "--case", DEMO_SLUG], cli_env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
 

@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "vestige.sanctions",
     "vestige.law",
     "vestige.dossiers",
+    "vestige.watch",
+    "vestige.heritage",
+    "vestige.agreements",
 ]
 
 MIDDLEWARE = [

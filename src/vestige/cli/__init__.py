@@ -74,6 +74,14 @@ from . import dossier  # noqa: E402
 
 dossier.register(main)
 
+from . import watch  # noqa: E402
+
+watch.register(main)
+
+from . import agreements  # noqa: E402
+
+agreements.register(main)
+
 
 def run(argv: list[str] | None = None) -> Any:
     """Entry point that turns user errors into one line and exit code 2."""

@@ -306,7 +306,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
 def worker_command(batch: bool) -> None:
     """Run background tasks queued by the web app, the API and other commands.
 
-    On start it requeues web captures whose run was interrupted (see `vestige capture`).
+    On start it requeues web captures whose run was interrupted (see `vestige capture`) and,
+    unless --batch, starts the schedule of watched sources (see `vestige watch`).
 
     Example:
 
@@ -320,6 +321,10 @@ def worker_command(batch: bool) -> None:
     requeued = resume_interrupted()
     if requeued:
         click.echo(f"resuming {requeued} interrupted web capture(s)", err=True)
+    from ..watch.tasks import ensure_scheduled
+
+    if not batch:
+        ensure_scheduled()  # the watched-sources schedule (one self-renewing task)
     args = ["--batch", "--no-startup-delay"] if batch else []
     call_command("db_worker", *args)
 

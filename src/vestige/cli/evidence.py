@@ -112,7 +112,7 @@ def import_command(
     task_id = progress.add_task("import", total=None, bytes=0)
     done_bytes = 0
 
-    def on_progress(outcome: FileOutcome, done: int, total: int) -> None:
+    def on_progress(outcome: FileOutcome, done: int, total: int | None) -> None:
         nonlocal done_bytes
         if outcome.status in ("imported", "duplicate"):
             done_bytes += outcome.size

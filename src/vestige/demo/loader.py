@@ -19,8 +19,11 @@ from ..cases.roles import Role
 from ..cases.services import create_case
 from ..evidence.importing import Importer, display_path
 from ..evidence.models import Item
+from ..heritage.models import HeritageSite
+from .agreements import load_demo_agreements
 from .files import DemoFile, write_demo_files
 from .graph import load_demo_graph
+from .heritage import load_demo_heritage
 from .law import load_demo_law
 from .registry import DEMO_OFFICER, load_demo_registry
 from .sanctions import load_demo_sanctions, summary_line
@@ -101,6 +104,8 @@ def load_demo(owner: str = "admin", actor: str = "demo", use_ffmpeg: bool | None
     law = load_demo_law(case, actor)
     registry = load_demo_registry(case)
     sanctions = load_demo_sanctions(case, actor)
+    heritage = load_demo_heritage(case, actor, settings.DATA_DIR / "demo-heritage")
+    agreements = load_demo_agreements(case, actor)
     kinds = Counter(Item.objects.filter(case=case).values_list("kind", flat=True))
     total = sum(kinds.values())
     breakdown = ", ".join(
@@ -135,6 +140,17 @@ def load_demo(owner: str = "admin", actor: str = "demo", use_ffmpeg: bool | None
         "--role protection_officer`."
     )
     parts.append(summary_line(sanctions))
+    parts.append(
+        f"Heritage: {HeritageSite.objects.filter(case=case).count()} monitored sites with names "
+        "in four languages, observed through drawings (not real imagery); this run added "
+        f"{heritage['sites']} sites and {heritage['alerts']} alert(s) on a worsened condition."
+    )
+    parts.append(
+        "Two incidents are linked, as allegations, to points of the trilateral statement of "
+        "10 November 2020 (Agreements tab)"
+        + (f"; this run made {agreements['allegations']} link(s)."
+           if agreements["allegations"] else ".")
+    )
     if problems:
         parts.append(f"These files could not be imported: {'; '.join(problems)}.")
     return " ".join(parts)

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import stat
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -80,13 +81,17 @@ class FileOutcome:
 class ImportSummary:
     outcomes: list[FileOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    # Outcomes counted but not kept (one per Telegram message: an export may hold millions).
+    tallied: Counter[str] = field(default_factory=Counter)
+    tallied_bytes: int = 0
 
     def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
+        return sum(1 for o in self.outcomes if o.status == status) + self.tallied[status]
 
     @property
     def bytes_read(self) -> int:
-        return sum(o.size for o in self.outcomes if o.status in ("imported", "duplicate"))
+        kept = sum(o.size for o in self.outcomes if o.status in ("imported", "duplicate"))
+        return kept + self.tallied_bytes
 
     @property
     def ok(self) -> bool:
@@ -102,7 +107,8 @@ class Candidate:
     key: str
 
 
-ProgressCallback = Callable[[FileOutcome, int, int], None]
+# (outcome, done so far, total or None while a Telegram export is being streamed)
+ProgressCallback = Callable[[FileOutcome, int, int | None], None]
 
 
 def display_path(path: Path | str) -> str:
@@ -257,8 +263,13 @@ class Importer:
 
     def run(self, paths: list[Path]) -> ImportSummary:
         """Import everything under ``paths``; return one outcome per file."""
+        from .telegram_import import TelegramImport, export_root
+
         started = time.monotonic()
         summary = ImportSummary()
+        found = [(p, export_root(Path(p))) for p in paths]
+        exports = [root for _, root in found if root is not None]  # Telegram export folders
+        paths = [p for p, root in found if root is None]
         entries = list(walk(paths))
         if self.path_label:
             for entry in entries:
@@ -275,7 +286,19 @@ class Importer:
             done += 1
             summary.outcomes.append(outcome)
             if self.on_progress:
-                self.on_progress(outcome, done, total_files)
+                self.on_progress(outcome, done, None if exports else total_files)
+
+        def tally(outcome: FileOutcome) -> None:
+            nonlocal done
+            if not outcome.ok:
+                report(outcome)
+                return
+            done += 1
+            summary.tallied[outcome.status] += 1
+            if outcome.status in ("imported", "duplicate"):
+                summary.tallied_bytes += outcome.size
+            if self.on_progress:
+                self.on_progress(outcome, done, None)
 
         for entry in entries:
             if isinstance(entry, FileOutcome):
@@ -306,6 +329,8 @@ class Importer:
         with _import_lock(self.store):
             for outcome in self._ingest_all(todo):
                 report(outcome)
+            for root in exports:
+                TelegramImport(self, root, report, tally).run()
         summary.seconds = time.monotonic() - started
         return summary
 

@@ -30,4 +30,7 @@ urlpatterns = [
     path("", include("vestige.web.verification_urls")),
     path("", include("vestige.web.dossier_urls")),
     path("", include("vestige.web.corroboration_urls")),
+    path("", include("vestige.web.watch_urls")),
+    path("", include("vestige.web.heritage_urls")),
+    path("", include("vestige.web.agreements_urls")),
 ]

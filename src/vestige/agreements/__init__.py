@@ -1,0 +1,1 @@
+"""Ceasefire agreements as data, and incidents linked to their provisions as alleged violations."""

@@ -1,0 +1,1 @@
+"""Cultural-heritage monitoring: sites, observations confirmed by a second reviewer, alerts."""
