@@ -8,6 +8,7 @@ the error on the item and goes on with the other stages — it never drops it si
 
 from __future__ import annotations
 
+import codecs
 import json
 import shutil
 import subprocess
@@ -229,27 +230,55 @@ class TextStage(Stage):
     """The text of a plain-text file as UTF-8, with the encoding it was found in."""
 
     name = "text"
-    version = "1"
+    version = "2"  # 2: streamed; UTF-16 only with a byte-order mark
     encodings = ("utf-8", "utf-16", "cp1251", "cp1252")
 
     def applies_to(self, media_type: str) -> bool:
         return media_type.startswith("text/")
 
+    limit = 64 * 1024 * 1024  # bytes of the original turned into text
+    chunk = 1024 * 1024
+
     def run(self, original: Path, media_type: str, workdir: Path) -> StageResult:
-        raw = original.read_bytes()[: 64 * 1024 * 1024]
-        for encoding in self.encodings:
+        target = workdir / "text.txt"
+        with original.open("rb") as head:
+            bom = head.read(2)
+        # UTF-16 only with its byte-order mark: without one, almost any even-length file
+        # "decodes" as UTF-16 into nonsense before the real 8-bit encoding is tried.
+        wanted = [e for e in self.encodings if e != "utf-16" or bom in (b"\xff\xfe", b"\xfe\xff")]
+        for encoding in wanted:
             try:
-                text = raw.decode(encoding)
+                characters = self._transcode(original, encoding, target)
             except UnicodeDecodeError:
                 continue
             break
         else:
+            target.unlink(missing_ok=True)
             raise ExtractionError("text is in no known encoding")
-        target = workdir / "text.txt"
-        target.write_text(text, encoding="utf-8")
-        result = StageResult(metadata={"text": {"encoding": encoding, "characters": len(text)}})
+        result = StageResult(metadata={"text": {"encoding": encoding, "characters": characters}})
         result.derived.append(DerivedFile("text", target, "text/plain; charset=utf-8", self.tool()))
         return result
+
+    def _transcode(self, original: Path, encoding: str, target: Path) -> int:
+        """Stream the first ``limit`` bytes of ``original`` from ``encoding`` into UTF-8 at
+        ``target``, a megabyte at a time; raises UnicodeDecodeError when it is not that encoding.
+        A character cut by the limit is dropped, not an error."""
+        decoder = codecs.getincrementaldecoder(encoding)()
+        characters, remaining = 0, self.limit
+        with original.open("rb") as source, target.open("w", encoding="utf-8") as out:
+            while remaining > 0:
+                block = source.read(min(self.chunk, remaining))
+                if not block:
+                    break
+                remaining -= len(block)
+                text = decoder.decode(block)
+                characters += len(text)
+                out.write(text)
+            if remaining > 0:  # the whole file was read: a dangling partial character is an error
+                text = decoder.decode(b"", final=True)
+                characters += len(text)
+                out.write(text)
+        return characters
 
 
 def _tool_version(binary: str) -> str:
