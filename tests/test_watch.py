@@ -417,3 +417,17 @@ def test_worker_schedule_is_one_self_renewing_task(case: Any, site: Site) -> Non
         run_capture(capture.pk)
     assert service.run_due().settled == 2  # the next tick settles the finished captures
     assert all(e.status == EntryStatus.CAPTURED for e in source.entries.all())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runners_never_check_the_same_source_twice(case: Any, site: Site) -> None:
+    """The worker and `watch run-due` may start together: both read the source as due, only
+    the first claim wins, and the second runner skips it."""
+    source = service.add_source(case, site.url("/feed.xml"), every="1h", now=T0)
+    stale = WatchedSource.objects.get(pk=source.pk)  # what the second runner read
+    assert service._claim(source, T0) is True
+    assert service._claim(stale, T0) is False
+    source.refresh_from_db()
+    assert source.next_due == T0 + timedelta(hours=1)
+    assert service.run_due(T0).checks == []  # already claimed for this hour
+    assert site.hits == []

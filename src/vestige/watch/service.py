@@ -215,6 +215,15 @@ def due_sources(now: datetime) -> list[WatchedSource]:
     )
 
 
+def _claim(source: WatchedSource, now: datetime) -> bool:
+    """Move the source's next_due past ``now`` only if nobody else has since it was read: one
+    conditional UPDATE, so two runners at the same moment never check the same source twice."""
+    claimed = WatchedSource.objects.filter(pk=source.pk, next_due=source.next_due).update(
+        next_due=now + timedelta(seconds=source.every)
+    )
+    return claimed == 1
+
+
 def run_due(now: datetime | None = None, *, background: bool = False) -> RunReport:
     """Check every active source due at ``now`` (default: the current time), capture what is
     new (queued for the worker when ``background``, else run here), settle finished captures,
@@ -224,6 +233,8 @@ def run_due(now: datetime | None = None, *, background: bool = False) -> RunRepo
     report.settled += settle_entries()
     cases: dict[int, Case] = {}
     for source in due_sources(now):
+        if not _claim(source, now):
+            continue  # another runner (the worker, or `watch run-due` by hand) took it
         report.checks.append(check_source(source, now, background=background))
         cases[source.case_id] = source.case
     report.settled += settle_entries()
