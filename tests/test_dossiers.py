@@ -440,3 +440,26 @@ def test_web_form_permissions_and_zip(
     assert manifest["recipient"] == "icc" and manifest["dossier"]["kind"] == "war-crimes-unit"
     # The owner may not reveal identities: nobody is named, whatever the consent.
     assert b"Sargsyan" not in data
+
+
+def test_web_form_takes_the_impact_argument(case: Any, setup: dict[str, Any], user: Any) -> None:
+    """The impact argument typed on the actor page reaches the sanctions submission."""
+    import io
+
+    import docx  # python-docx
+
+    actor = setup["actor"]
+    client = Client()
+    client.force_login(user)
+    page = client.get(f"/cases/{case.slug}/actors/{actor.pk}/").content.decode()
+    assert 'name="impact"' in page
+    response = client.post(
+        f"/cases/{case.slug}/actors/{actor.pk}/dossier",
+        {"kind": "us-glomag", "impact": "Designation would end his travel to buy arms abroad."},
+    )
+    assert response.status_code == 200
+    data = b"".join(response.streaming_content)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        document = docx.Document(io.BytesIO(archive.read("dossier.docx")))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Designation would end his travel to buy arms abroad." in text
