@@ -79,7 +79,7 @@ def _describe(item: Item, demo: DemoFile) -> bool:
 
 
 def load_demo(owner: str = "admin", actor: str = "demo", use_ffmpeg: bool | None = None) -> str:
-    """Create (or refresh) the demonstration case and return a one-paragraph summary.
+    """Create (or refresh) the demonstration case and return a summary, a line per part.
 
     ``use_ffmpeg`` None makes the video with ffmpeg when it is installed; False forces the
     pure-Python Motion-JPEG writer.
@@ -153,4 +153,4 @@ def load_demo(owner: str = "admin", actor: str = "demo", use_ffmpeg: bool | None
     )
     if problems:
         parts.append(f"These files could not be imported: {'; '.join(problems)}.")
-    return " ".join(parts)
+    return "\n".join(parts)  # one line per part: the CLI prints it as it is
