@@ -22,7 +22,6 @@ from ..core.errors import UserError
 from ..core.neardup import ImageIndex, Match, TextIndex, VideoIndex
 from ..core.neardup.hamming import hex_to_words
 from ..core.neardup.image import ImageFingerprint
-from ..core.neardup.text import U32Array
 from ..evidence.custody import actor_label
 from ..evidence.models import Item
 from .fingerprints import shingles_of, video_of
@@ -39,19 +38,6 @@ from .models import (
 
 # How many neighbours one item may bring into the queue per algorithm.
 NEIGHBOURS = 20
-
-
-class CaseTextIndex(TextIndex):
-    """A :class:`TextIndex` fed with stored shingle sets instead of texts.
-
-    The core index only takes texts; a text fingerprint stores the shingles so the text (maybe a
-    long OCR derivative) is not read again. TODO(V1): a public ``add_shingles`` in the core.
-    """
-
-    def add_shingles(self, key: str, values: U32Array) -> None:
-        self._keys.append(key)
-        self._sets.append(values)
-        self._signatures.append(self._hasher.signature(values))
 
 
 def ordered(a: Any, b: Any) -> tuple[str, str]:
@@ -98,7 +84,7 @@ def _image_matches(rows: list[ItemFingerprint], pending: set[int]) -> list[tuple
 
 
 def _text_matches(rows: list[ItemFingerprint], pending: set[int]) -> list[tuple[str, Found]]:
-    index = CaseTextIndex()
+    index = TextIndex()
     sets = {}
     for row in rows:
         sets[row.pk] = shingles_of(row)

@@ -192,7 +192,11 @@ class TextIndex:
 
     def add(self, key: str, text: str) -> None:
         """Index one text under ``key`` (a text with no words is kept but never matches)."""
-        values = shingles(text, self.params.shingle_size)
+        self.add_shingles(key, shingles(text, self.params.shingle_size))
+
+    def add_shingles(self, key: str, values: U32Array) -> None:
+        """Index a shingle set already computed (and stored) by :func:`shingles`, so that a long
+        text is not read and folded again."""
         self._keys.append(key)
         self._sets.append(values)
         self._signatures.append(self._hasher.signature(values))
